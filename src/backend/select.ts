@@ -1,0 +1,193 @@
+/**
+ * Picks the fastest TensorFlow.js backend that loads on this machine and says why the
+ * faster ones were not used. Order: tfjs-node-gpu (CUDA), tfjs-node (native CPU),
+ * webgpu (hardware adapter only), wasm (XNNPACK, with our training kernels), cpu.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** User-facing backend names, as accepted by DRALAB_BACKEND and `--backend`. */
+export const BACKEND_NAMES = ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export interface BackendAttempt {
+  backend: BackendName;
+  ok: boolean;
+  /** Why this backend was not used (absent for the chosen one). */
+  reason?: string;
+}
+
+export interface BackendReport {
+  /** The backend in use. */
+  backend: BackendName;
+  /** The tfjs-internal backend name (`tensorflow`, `wasm`, `cpu`, `webgpu`). */
+  tfjsBackend: string;
+  /** How it was chosen. */
+  selection: 'auto' | 'forced';
+  /** Every backend tried before (and including) the chosen one. */
+  attempts: BackendAttempt[];
+  versions: Record<string, string>;
+  /** Threads the backend computes with (wasm in Node is single-threaded). */
+  threads: number;
+  /** Extra facts about the backend (e.g. the WebGPU adapter). */
+  details: Record<string, unknown>;
+}
+
+export class BackendUnavailableError extends Error {
+  constructor(readonly backend: BackendName, readonly reason: string) {
+    super(`backend '${backend}' was requested but cannot be used: ${reason}`);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+type Loader = () => Promise<{ tfjsBackend: string; details?: Record<string, unknown> }>;
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0] ?? text;
+}
+
+function packageVersion(name: string): string | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+async function activate(name: string): Promise<void> {
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tf.setBackend('${name}') returned false`);
+  await tf.ready();
+}
+
+const extraLoaders: Partial<Record<BackendName, Loader>> = {};
+
+/** Lets optional modules (webgpu) plug their loader in without a hard import here. */
+export function registerBackendLoader(name: BackendName, loader: Loader): void {
+  extraLoaders[name] = loader;
+}
+
+const LOADERS: Record<BackendName, Loader> = {
+  'node-gpu': async () => {
+    require('@tensorflow/tfjs-node-gpu');
+    await activate('tensorflow');
+    return { tfjsBackend: 'tensorflow' };
+  },
+  node: async () => {
+    require('@tensorflow/tfjs-node');
+    await activate('tensorflow');
+    return { tfjsBackend: 'tensorflow' };
+  },
+  webgpu: async () => {
+    const loader = extraLoaders.webgpu;
+    if (!loader) throw new Error('the webgpu loader is not available in this build');
+    return loader();
+  },
+  wasm: async () => {
+    require('@tensorflow/tfjs-backend-wasm');
+    const { registerWasmTrainingKernels } = await import('./wasm-kernels');
+    registerWasmTrainingKernels();
+    await activate('wasm');
+    return { tfjsBackend: 'wasm' };
+  },
+  cpu: async () => {
+    require('@tensorflow/tfjs-backend-cpu');
+    await activate('cpu');
+    return { tfjsBackend: 'cpu' };
+  },
+};
+
+let current: BackendReport | undefined;
+
+function parseBackendName(value: string, source: string): BackendName {
+  const name = value.trim().toLowerCase();
+  if ((BACKEND_NAMES as readonly string[]).includes(name)) return name as BackendName;
+  throw new Error(`${source}='${value}' is not a backend; expected one of ${BACKEND_NAMES.join(', ')}`);
+}
+
+export interface SelectOptions {
+  /** Force this backend (overrides DRALAB_BACKEND). */
+  backend?: BackendName | string;
+  /** Select again even if a backend was already selected in this process. */
+  reselect?: boolean;
+  /**
+   * In automatic selection, whether a software WebGPU adapter counts (it does not by
+   * default: lavapipe is slower than wasm and is meant for tests).
+   */
+  allowSoftwareWebgpu?: boolean;
+}
+
+/**
+ * Selects and activates a backend. Automatic unless `options.backend` or the
+ * DRALAB_BACKEND environment variable names one; a named backend that cannot load is an
+ * error, never a silent fallback.
+ */
+export async function selectBackend(options: SelectOptions = {}): Promise<BackendReport> {
+  if (current && !options.reselect) return current;
+  const forcedRaw = options.backend ?? process.env.DRALAB_BACKEND;
+  const forced = forcedRaw !== undefined && forcedRaw !== ''
+    ? parseBackendName(forcedRaw, options.backend !== undefined ? 'backend' : 'DRALAB_BACKEND')
+    : undefined;
+  const order: BackendName[] = forced ? [forced] : [...BACKEND_NAMES];
+  const attempts: BackendAttempt[] = [];
+  for (const backend of order) {
+    try {
+      const loaded = await LOADERS[backend]();
+      if (!forced && backend === 'webgpu' && loaded.details?.isSoftware === true && !options.allowSoftwareWebgpu) {
+        attempts.push({ backend, ok: false, reason: `only a software adapter (${String(loaded.details.description ?? 'unknown')}) is present; it is slower than wasm` });
+        continue;
+      }
+      attempts.push({ backend, ok: true });
+      current = {
+        backend,
+        tfjsBackend: loaded.tfjsBackend,
+        selection: forced ? 'forced' : 'auto',
+        attempts,
+        versions: collectVersions(),
+        threads: threadCount(backend),
+        details: loaded.details ?? {},
+      };
+      return current;
+    } catch (err) {
+      if (forced) throw new BackendUnavailableError(backend, errorText(err));
+      attempts.push({ backend, ok: false, reason: errorText(err) });
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could be loaded: ${attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ')}`);
+}
+
+/** The report of the current selection, if a backend was selected. */
+export function currentBackend(): BackendReport | undefined {
+  return current;
+}
+
+function collectVersions(): Record<string, string> {
+  const versions: Record<string, string> = { node: process.versions.node, 'tfjs-core': tf.version_core };
+  for (const name of ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu']) {
+    const v = packageVersion(name);
+    if (v) versions[name] = v;
+  }
+  return versions;
+}
+
+function threadCount(backend: BackendName): number {
+  if (backend === 'wasm') {
+    // tfjs disables wasm threads under Node (no SharedArrayBuffer workers there).
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount?: () => number };
+    return wasm.getThreadsCount?.() ?? 1;
+  }
+  if (backend === 'cpu') return 1;
+  if (backend === 'node' || backend === 'node-gpu') return require('node:os').availableParallelism?.() ?? 1;
+  return 1;
+}
+
+/** A human-readable multi-line description of a backend report. */
+export function formatBackendReport(report: BackendReport): string {
+  const lines = [`backend: ${report.backend} (tfjs '${report.tfjsBackend}', ${report.selection})`, `threads: ${report.threads}`];
+  for (const a of report.attempts) if (!a.ok) lines.push(`  not ${a.backend}: ${a.reason}`);
+  for (const [k, v] of Object.entries(report.details)) lines.push(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  lines.push('versions:');
+  for (const [k, v] of Object.entries(report.versions)) lines.push(`  ${k} ${v}`);
+  return lines.join('\n');
+}

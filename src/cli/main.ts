@@ -1,0 +1,29 @@
+/**
+ * The `dralab` command line. Commander (well kept, CommonJS-compatible in v14) parses
+ * arguments; every command lives in its own module and registers itself here.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerInfoCommand } from './info';
+
+export function buildProgram(): Command {
+  const program = new Command('dralab')
+    .description('Differentiable RandAugment on TensorFlow.js')
+    .option('--backend <name>', 'force a backend: node-gpu, node, webgpu, wasm, cpu (default: DRALAB_BACKEND or automatic)')
+    .showHelpAfterError()
+    .exitOverride();
+  registerInfoCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    throw err;
+  }
+}

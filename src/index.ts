@@ -1,0 +1,6 @@
+export * from './backend/select';
+export * from './ops/names';
+export * from './util/rng';
+export type * from './models/types';
+export type * from './data/types';
+export type * from './search/record';

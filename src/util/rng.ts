@@ -1,0 +1,120 @@
+/**
+ * Seeded, serialisable pseudo-random numbers (xoshiro128**, seeded by splitmix32).
+ * All randomness of a search (Gumbel noise, gates, magnitudes, signs, batch order,
+ * weight init) comes from here, so a saved state resumes the exact same stream.
+ */
+export type RngState = [number, number, number, number];
+
+function splitmix32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+export class Rng {
+  private s: Uint32Array;
+
+  constructor(seed: number | RngState = 0) {
+    this.s = new Uint32Array(4);
+    if (Array.isArray(seed)) {
+      this.s.set(seed);
+    } else {
+      if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
+      const next = splitmix32(Math.floor(seed));
+      for (let i = 0; i < 4; i++) this.s[i] = next();
+    }
+    if ((this.s[0]! | this.s[1]! | this.s[2]! | this.s[3]!) === 0) this.s[0] = 1;
+  }
+
+  /** A copy of the generator state; `new Rng(state)` continues the same stream. */
+  state(): RngState {
+    return [this.s[0]!, this.s[1]!, this.s[2]!, this.s[3]!];
+  }
+
+  /** An independent generator derived from this one (advances this one by one draw). */
+  fork(): Rng {
+    return new Rng(this.nextUint32());
+  }
+
+  nextUint32(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
+    const t = (s[1]! << 9) >>> 0;
+    s[2]! ^= s[0]!;
+    s[3]! ^= s[1]!;
+    s[1]! ^= s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    s[3] = rotl(s[3]!, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 32 bits of resolution. */
+  next(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** n uniforms in [low, high). */
+  uniform(n: number, low = 0, high = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = low + (high - low) * this.next();
+    return out;
+  }
+
+  /** n standard normals (Box-Muller). */
+  normal(n: number, mean = 0, std = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i += 2) {
+      const u1 = 1 - this.next(); // (0, 1]: log stays finite
+      const u2 = this.next();
+      const r = Math.sqrt(-2 * Math.log(u1));
+      out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
+      if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
+    }
+    return out;
+  }
+
+  /** n standard Gumbel draws: -log(-log(U)). */
+  gumbel(n: number): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const u = Math.min(Math.max(this.next(), 1e-10), 1 - 1e-10);
+      out[i] = -Math.log(-Math.log(u));
+    }
+    return out;
+  }
+
+  /** Integer in [0, maxExclusive). */
+  int(maxExclusive: number): number {
+    return Math.floor(this.next() * maxExclusive);
+  }
+
+  /** n signs, each +1 or -1 with probability 1/2. */
+  signs(n: number): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.next() < 0.5 ? -1 : 1;
+    return out;
+  }
+
+  /** A random permutation of 0..n-1 (Fisher-Yates). */
+  permutation(n: number): Int32Array {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = out[i]!;
+      out[i] = out[j]!;
+      out[j] = t;
+    }
+    return out;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
