@@ -1,0 +1,269 @@
+/**
+ * The learnable DRA policy: for each of D layers, selecting weights w, magnitude means
+ * mu and standard deviations sigma over K operators. Sampling (plain arrays from the
+ * seeded Rng) is kept apart from applying, so a draw can be replayed exactly: the
+ * second-order policy gradient needs the same augmentation under several model weights.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { applyPerSample, stopGradient, straightThroughMagnitude, type GeometryOptions } from '../ops';
+import { DRA_OP_NAMES, type OpName } from '../ops/names';
+import type { PolicySnapshot } from '../search/record';
+import { Rng } from '../util/rng';
+import { FrozenPolicy } from './frozen';
+import { POLICY_FORMAT, POLICY_VERSION, softmax, validatePolicy } from './schema';
+
+export interface DraPolicyConfig {
+  /** Number of augmentation layers D. */
+  depth: number;
+  /** Candidate operators (K of them). */
+  ops: readonly OpName[];
+  /** Gumbel-softmax temperature tau. */
+  temperature: number;
+  /** Range of the per-sample apply probability p ~ U(min, max). */
+  applyProbability: [number, number];
+  /** Upper clip of mu (the paper's `scale`). */
+  magnitudeScale: number;
+  initialWeight: number;
+  initialMu: number;
+  initialSigma: number;
+  /** Ablation switches: which parameters the search learns. */
+  learnWeights: boolean;
+  learnMu: boolean;
+  learnSigma: boolean;
+  /**
+   * Whether gradients flow through the operators to their input (exact where the op
+   * allows). When false every op is straight-through: the paper's "w/o operator gradient".
+   */
+  operatorGradients: boolean;
+  geometry: GeometryOptions;
+}
+
+export const DRA_POLICY_DEFAULTS: DraPolicyConfig = {
+  depth: 2,
+  ops: DRA_OP_NAMES,
+  temperature: 0.5,
+  applyProbability: [0.2, 0.8],
+  magnitudeScale: 1,
+  initialWeight: 1e-3,
+  initialMu: 0.5,
+  initialSigma: 0.1,
+  learnWeights: true,
+  learnMu: true,
+  learnSigma: true,
+  operatorGradients: true,
+  geometry: { interpolation: 'bilinear', fill: 0 },
+};
+
+/** The random part of one augmentation of a batch: replayable plain arrays. */
+export interface PolicyDraw {
+  /** Per layer: Gumbel noise [N * K], row-major. */
+  gumbel: Float32Array[];
+  /** Per layer: whether the apply gate let the op through, per sample. */
+  applied: Uint8Array[];
+  /** Per layer: standard-normal eps for the reparameterised magnitude, per sample. */
+  eps: Float32Array[];
+  /** Per layer: ±1 per sample (used by signed ops). */
+  sign: Float32Array[];
+}
+
+/** What a draw chose for each sample (for inspection and sample grids). */
+export interface AugmentTrace {
+  /** Per layer, per sample: chosen op index (the Gumbel argmax), whether applied, magnitude. */
+  opIndex: Int32Array[];
+  applied: Uint8Array[];
+  magnitude: Float32Array[];
+}
+
+function checkConfig(config: DraPolicyConfig): void {
+  const problems: string[] = [];
+  if (!Number.isInteger(config.depth) || config.depth < 1) problems.push(`depth must be a positive integer, got ${config.depth}`);
+  if (config.ops.length < 1) problems.push('ops must not be empty');
+  if (!(config.temperature > 0)) problems.push(`temperature must be > 0, got ${config.temperature}`);
+  const [lo, hi] = config.applyProbability;
+  if (!(lo >= 0 && hi <= 1 && lo <= hi)) problems.push(`applyProbability must be [min, max] within [0, 1], got [${lo}, ${hi}]`);
+  if (!(config.magnitudeScale > 0)) problems.push(`magnitudeScale must be > 0, got ${config.magnitudeScale}`);
+  if (!(config.initialMu >= 0 && config.initialMu <= config.magnitudeScale)) problems.push(`initialMu must be in [0, magnitudeScale], got ${config.initialMu}`);
+  if (!(config.initialSigma >= 0 && config.initialSigma <= 1)) problems.push(`initialSigma must be in [0, 1], got ${config.initialSigma}`);
+  if (problems.length) throw new Error(`invalid DRA policy configuration: ${problems.join('; ')}`);
+}
+
+export class DraPolicy {
+  readonly config: DraPolicyConfig;
+  /** Selecting weights [D, K]. */
+  readonly weights: tf.Variable;
+  /** Magnitude means [D, K], clipped to [0, magnitudeScale]. */
+  readonly mu: tf.Variable;
+  /** Magnitude standard deviations [D, K], clipped to [0, 1]. */
+  readonly sigma: tf.Variable;
+
+  constructor(config: Partial<DraPolicyConfig> = {}) {
+    this.config = { ...DRA_POLICY_DEFAULTS, ...config, geometry: { ...DRA_POLICY_DEFAULTS.geometry, ...config.geometry } };
+    checkConfig(this.config);
+    const { depth, ops } = this.config;
+    const shape: [number, number] = [depth, ops.length];
+    this.weights = tf.variable(tf.fill(shape, this.config.initialWeight), this.config.learnWeights, undefined, 'float32');
+    this.mu = tf.variable(tf.fill(shape, this.config.initialMu), this.config.learnMu, undefined, 'float32');
+    this.sigma = tf.variable(tf.fill(shape, this.config.initialSigma), this.config.learnSigma, undefined, 'float32');
+  }
+
+  get depth(): number {
+    return this.config.depth;
+  }
+
+  get ops(): readonly OpName[] {
+    return this.config.ops;
+  }
+
+  /** Every policy variable, in checkpoint order. */
+  get variables(): tf.Variable[] {
+    return [this.weights, this.mu, this.sigma];
+  }
+
+  /** The variables the search updates under the current ablation switches. */
+  get trainableVariables(): tf.Variable[] {
+    const out: tf.Variable[] = [];
+    if (this.config.learnWeights) out.push(this.weights);
+    if (this.config.learnMu) out.push(this.mu);
+    if (this.config.learnSigma) out.push(this.sigma);
+    return out;
+  }
+
+  /** Draws the random part of augmenting n images. */
+  sample(n: number, rng: Rng): PolicyDraw {
+    const k = this.ops.length;
+    const draw: PolicyDraw = { gumbel: [], applied: [], eps: [], sign: [] };
+    const [pMin, pMax] = this.config.applyProbability;
+    for (let d = 0; d < this.depth; d++) {
+      draw.gumbel.push(rng.gumbel(n * k));
+      const applied = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const p = pMin + (pMax - pMin) * rng.next();
+        applied[i] = rng.next() < p ? 1 : 0;
+      }
+      draw.applied.push(applied);
+      draw.eps.push(rng.normal(n));
+      draw.sign.push(rng.signs(n));
+    }
+    return draw;
+  }
+
+  /**
+   * Augments a batch with a draw, differentiably w.r.t. (w, mu, sigma) and the images.
+   * Per layer: h = hard Gumbel-softmax (forward one-hot, backward the soft sample's
+   * gradient); m = clip(mu + eps sigma) of the chosen op; the op sees x + m - stopgrad(m)
+   * so every op passes a (straight-through) gradient to its magnitude; the layer output
+   * is op(x) h_chosen + sum of the other h (which are 0 forward but give every weight a
+   * gradient). `weightValues` are w's current values (read once per step by the caller).
+   */
+  augmentWith(images: tf.Tensor4D, draw: PolicyDraw, weightValues: Float32Array, trace?: AugmentTrace): tf.Tensor4D {
+    const n = images.shape[0];
+    const k = this.ops.length;
+    return tf.tidy(() => {
+      let x = images;
+      for (let d = 0; d < this.depth; d++) {
+        const gumbel = draw.gumbel[d]!;
+        const chosen = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          let best = 0;
+          let bestValue = -Infinity;
+          for (let j = 0; j < k; j++) {
+            const v = weightValues[d * k + j]! + gumbel[i * k + j]!;
+            if (v > bestValue) {
+              bestValue = v;
+              best = j;
+            }
+          }
+          chosen[i] = best;
+        }
+        const oneHot = tf.cast(tf.oneHot(tf.tensor1d(chosen, "int32"), k), "float32");
+        const wRow = tf.slice(this.weights, [d, 0], [1, k]);
+        const soft = tf.softmax(tf.div(tf.add(wRow, tf.tensor2d(gumbel, [n, k])), this.config.temperature));
+        const hard = tf.add(tf.sub(oneHot, stopGradient(soft)), soft); // [N, K]
+        const hChosen = tf.sum(tf.mul(hard, oneHot), 1); // forward 1
+        const hOthers = tf.sum(tf.mul(hard, tf.sub(1, oneHot)), 1); // forward 0
+
+        const muRow = tf.reshape(tf.slice(this.mu, [d, 0], [1, k]), [k]);
+        const sigmaRow = tf.reshape(tf.slice(this.sigma, [d, 0], [1, k]), [k]);
+        const chosenIdx = tf.tensor1d(chosen, 'int32');
+        const m = tf.clipByValue(
+          tf.add(tf.gather(muRow, chosenIdx), tf.mul(tf.tensor1d(draw.eps[d]!), tf.gather(sigmaRow, chosenIdx))),
+          0,
+          this.config.magnitudeScale,
+        ) as tf.Tensor1D;
+        const opIndex = new Int32Array(n);
+        const applied = draw.applied[d]!;
+        for (let i = 0; i < n; i++) opIndex[i] = applied[i] ? chosen[i]! : -1;
+
+        const xm = straightThroughMagnitude(x, m);
+        let y = applyPerSample(xm, this.ops, opIndex, m, draw.sign[d]!, this.config.geometry);
+        if (!this.config.operatorGradients) y = tf.add(xm, stopGradient(tf.sub(y, xm))) as tf.Tensor4D;
+        x = tf.add(tf.mul(y, tf.reshape(hChosen, [n, 1, 1, 1])), tf.reshape(hOthers, [n, 1, 1, 1])) as tf.Tensor4D;
+
+        if (trace) {
+          trace.opIndex.push(chosen);
+          trace.applied.push(applied);
+          trace.magnitude.push(m.dataSync() as Float32Array);
+        }
+      }
+      return x;
+    });
+  }
+
+  /** Samples and augments in one call (training-mode augmentation). */
+  augment(images: tf.Tensor4D, rng: Rng, trace?: AugmentTrace): tf.Tensor4D {
+    const draw = this.sample(images.shape[0], rng);
+    return this.augmentWith(images, draw, this.weights.dataSync() as Float32Array, trace);
+  }
+
+  /** Clips mu to [0, scale] and sigma to [0, 1] after an update, as the official code does. */
+  clip(): void {
+    tf.tidy(() => {
+      this.mu.assign(tf.clipByValue(this.mu, 0, this.config.magnitudeScale));
+      this.sigma.assign(tf.clipByValue(this.sigma, 0, 1));
+    });
+  }
+
+  /** softmax(w) per layer, as plain arrays [D][K]. */
+  probabilities(): number[][] {
+    const w = this.weights.arraySync() as number[][];
+    return w.map((row) => softmax(row));
+  }
+
+  snapshot(meta?: Record<string, unknown>): PolicySnapshot {
+    const w = this.weights.arraySync() as number[][];
+    const mu = this.mu.arraySync() as number[][];
+    const sigma = this.sigma.arraySync() as number[][];
+    return {
+      format: POLICY_FORMAT,
+      version: POLICY_VERSION,
+      ops: [...this.ops],
+      layers: w.map((row, d) => ({ weights: row, probabilities: softmax(row), mu: mu[d]!.map((v) => Math.min(1, Math.max(0, v))), sigma: sigma[d]!.map((v) => Math.min(1, Math.max(0, v))) })),
+      applyProbability: [...this.config.applyProbability],
+      ...(meta ? { meta } : {}),
+    };
+  }
+
+  /** The sampler for final training: op ~ Categorical(softmax(w)), m ~ N(mu, sigma), same gate. */
+  freeze(meta?: Record<string, unknown>): FrozenPolicy {
+    return new FrozenPolicy(validatePolicy(this.snapshot({ name: 'dra', ...meta })));
+  }
+
+  /** Loads parameter values (e.g. from a policy file with weights) into this policy. */
+  setValues(values: { weights: number[][]; mu: number[][]; sigma: number[][] }): void {
+    const shape = [this.depth, this.ops.length];
+    for (const [name, arr] of Object.entries(values)) {
+      if (arr.length !== this.depth || arr.some((row) => row.length !== this.ops.length)) {
+        throw new Error(`policy ${name}: expected shape [${shape.join(', ')}]`);
+      }
+    }
+    tf.tidy(() => {
+      this.weights.assign(tf.tensor2d(values.weights));
+      this.mu.assign(tf.tensor2d(values.mu));
+      this.sigma.assign(tf.tensor2d(values.sigma));
+    });
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}

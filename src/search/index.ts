@@ -1,0 +1,6 @@
+export * from './config';
+export * from './history';
+export * from './checkpoint';
+export * from './persist';
+export * from './search';
+export type * from './record';

@@ -1,0 +1,124 @@
+/**
+ * Saving a whole search to a run folder and loading it back:
+ *   <dir>/checkpoint/   manifest.json + tensors.bin (atomic swap, see ./checkpoint)
+ *   <dir>/policy.json   the current policy (validated policy file)
+ *   <dir>/history.jsonl per-step records and policy snapshots
+ * Every file is written to a temporary name first and renamed into place.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { selectBackend } from '../backend/select';
+import { loadDataset } from '../data';
+import { readCheckpoint, writeCheckpoint, type NamedArray } from './checkpoint';
+import { resolveSearchConfig, type SearchConfig } from './config';
+import { History } from './history';
+import { DraSearch } from './search';
+
+interface CheckpointState {
+  config: SearchConfig;
+  search: ReturnType<DraSearch['exportState']> extends infer S ? Omit<S & object, 'policyOptimizer' | 'modelOptimizer'> : never;
+  optimizers: { policy: OptimizerMeta; model: OptimizerMeta };
+  historyLength: { steps: number; snapshots: number };
+}
+
+interface OptimizerMeta {
+  name: string;
+  step: number;
+  slots: number;
+}
+
+function toArray(name: string, t: tf.Tensor): NamedArray {
+  const values = t.dtype === 'int32' ? Int32Array.from(t.dataSync() as Int32Array) : Float32Array.from(t.dataSync() as Float32Array);
+  return { name, shape: [...t.shape], dtype: t.dtype === 'int32' ? 'int32' : 'float32', values };
+}
+
+/** Writes text atomically (temp file + rename). */
+export function writeTextAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new Error(`could not write ${path}: ${(err as Error).message}`);
+  }
+}
+
+export function saveSearch(search: DraSearch, dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new Error(`cannot create run folder ${dir}: ${(err as Error).message}`);
+  }
+  const exported = search.exportState();
+  const { policyOptimizer, modelOptimizer, ...rest } = exported;
+  const arrays: NamedArray[] = [];
+  search.policy.variables.forEach((v, i) => arrays.push(toArray(`policy/${i}`, v)));
+  search.model.trainableVariables.forEach((v, i) => arrays.push(toArray(`model/${i}`, v)));
+  search.model.stateVariables.forEach((v, i) => arrays.push(toArray(`state/${i}`, v)));
+  policyOptimizer.slots.forEach((t, i) => arrays.push(toArray(`policyOptimizer/${i}`, t)));
+  modelOptimizer.slots.forEach((t, i) => arrays.push(toArray(`modelOptimizer/${i}`, t)));
+  tf.dispose([...policyOptimizer.slots, ...modelOptimizer.slots]);
+  const state: CheckpointState = {
+    config: search.config,
+    search: rest,
+    optimizers: {
+      policy: { name: policyOptimizer.name, step: policyOptimizer.step, slots: policyOptimizer.slots.length },
+      model: { name: modelOptimizer.name, step: modelOptimizer.step, slots: modelOptimizer.slots.length },
+    },
+    historyLength: { steps: search.history.steps.length, snapshots: search.history.snapshots.length },
+  };
+  const history = search.history.toJsonLines();
+  writeCheckpoint(join(dir, 'checkpoint'), state, arrays, { 'history.jsonl': history });
+  // The checkpoint is the source of truth; these two are conveniences for people and tools.
+  writeTextAtomic(join(dir, 'policy.json'), `${JSON.stringify(search.policy.snapshot({ step: search.stepCount, seed: search.config.seed, data: search.config.data, model: search.config.model }), null, 2)}\n`);
+  writeTextAtomic(join(dir, 'history.jsonl'), history);
+}
+
+/** Loads a search saved by saveSearch; it continues exactly where it stopped. */
+export async function loadSearch(dir: string, options: { backend?: string } = {}): Promise<DraSearch> {
+  const checkpoint = readCheckpoint(join(dir, 'checkpoint'));
+  const state = checkpoint.state as CheckpointState;
+  const config = resolveSearchConfig(state.config);
+  const backend = await selectBackend(options.backend ? { backend: options.backend } : {});
+  const dataset = await loadDataset(config.data, { seed: config.seed });
+  const search = new DraSearch({ config, dataset, backend });
+  const take = (name: string): tf.Tensor => {
+    const a = checkpoint.arrays.get(name);
+    if (!a) throw new Error(`checkpoint ${checkpoint.path}: missing tensor '${name}'`);
+    return tf.tensor(a.values, a.shape, a.dtype);
+  };
+  const assignAll = (prefix: string, vars: readonly tf.Variable[]) => {
+    vars.forEach((v, i) => {
+      const t = take(`${prefix}/${i}`);
+      if (!tf.util.arraysEqual(t.shape, v.shape)) {
+        t.dispose();
+        throw new Error(`checkpoint ${checkpoint.path}: tensor ${prefix}/${i} has shape [${t.shape}], the model expects [${v.shape}]`);
+      }
+      v.assign(t);
+      t.dispose();
+    });
+  };
+  assignAll('policy', search.policy.variables);
+  assignAll('model', search.model.trainableVariables);
+  assignAll('state', search.model.stateVariables);
+  const slots = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => take(`${prefix}/${i}`));
+  const policySlots = slots('policyOptimizer', state.optimizers.policy.slots);
+  const modelSlots = slots('modelOptimizer', state.optimizers.model.slots);
+  search.importState({
+    ...state.search,
+    policyOptimizer: { name: state.optimizers.policy.name, step: state.optimizers.policy.step, slots: policySlots },
+    modelOptimizer: { name: state.optimizers.model.name, step: state.optimizers.model.step, slots: modelSlots },
+  });
+  tf.dispose([...policySlots, ...modelSlots]);
+  const historyPath = join(checkpoint.path, 'history.jsonl');
+  if (existsSync(historyPath)) {
+    const history = History.fromJsonLines(readFileSync(historyPath, 'utf8'), historyPath);
+    search.history.steps.length = 0;
+    search.history.snapshots.length = 0;
+    search.history.steps.push(...history.steps);
+    search.history.snapshots.push(...history.snapshots);
+  }
+  return search;
+}
