@@ -1,7 +1,245 @@
 /**
- * Training kernels the wasm backend lacks, registered as compositions of kernels it has.
- * Filled in by the backend work; see test/backend/wasm-kernels.test.ts.
+ * Training kernels for the wasm backend, composed from kernels it has.
+ *
+ * The wasm backend (XNNPACK) has fast forward convolutions but no
+ * Conv2DBackpropFilter, no depthwise backprops and no UnsortedSegmentSum, so a training
+ * step fails there. Each replacement below rewrites the backward convolution as a
+ * forward one over re-arranged tensors, which XNNPACK runs 5-10x faster than a direct
+ * loop (measurements in the bench and in reference/tfjs-facts.md).
+ *
+ * A kernel function here wraps its inputs as tensors, composes ordinary tf ops inside
+ * `tf.tidy` and returns the resulting tensor; the engine adopts a returned tensor as the
+ * kernel output and does not record the inner ops on the gradient tape.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ensureGradients } from './gradients';
+
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type RoundingMode = 'floor' | 'round' | 'ceil' | undefined;
+
+/** Kernels this module registers on the wasm backend, in registration order. */
+export const WASM_TRAINING_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'UnsortedSegmentSum',
+] as const;
+
+function asTensor<T extends tf.Tensor = tf.Tensor>(info: tf.TensorInfo): T {
+  if (info instanceof tf.Tensor) return info as T;
+  return tf.engine().makeTensorFromTensorInfo(info) as T;
+}
+
+function pair(value: number | [number, number], what: string): [number, number] {
+  const out: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
+  if (!(out[0] >= 1 && out[1] >= 1)) throw new Error(`${what} must be positive, got ${JSON.stringify(value)}`);
+  return out;
+}
+
+/**
+ * Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC
+ * tensor, so that composed convolutions can ask for any border without caring whether
+ * the forward pass left rows unused.
+ */
+function padOrCrop4d(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+  let out = x;
+  const cropTop = Math.max(0, -top);
+  const cropBottom = Math.max(0, -bottom);
+  const cropLeft = Math.max(0, -left);
+  const cropRight = Math.max(0, -right);
+  if (cropTop + cropBottom + cropLeft + cropRight > 0) {
+    const [n, h, w, c] = out.shape;
+    out = tf.slice(out, [0, cropTop, cropLeft, 0], [n, h - cropTop - cropBottom, w - cropLeft - cropRight, c]);
+  }
+  const padTop = Math.max(0, top);
+  const padBottom = Math.max(0, bottom);
+  const padLeft = Math.max(0, left);
+  const padRight = Math.max(0, right);
+  if (padTop + padBottom + padLeft + padRight > 0) {
+    out = tf.pad(out, [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]]);
+  }
+  return out;
+}
+
+/**
+ * Inserts (stride - 1) zeros after every row and column of dy: the input-gradient of a
+ * strided convolution is a stride-1 convolution over this upsampled dy. Returns it with
+ * the trailing zeros of the last row/column still attached (callers crop them through
+ * their padding arithmetic).
+ */
+function zeroUpsample(dy: tf.Tensor4D, strideH: number, strideW: number): tf.Tensor4D {
+  if (strideH === 1 && strideW === 1) return dy;
+  const [n, h, w, c] = dy.shape;
+  const spread = tf.reshape(dy, [n, h, 1, w, 1, c]);
+  const padded = tf.pad(spread, [[0, 0], [0, 0], [0, strideH - 1], [0, 0], [0, strideW - 1], [0, 0]]);
+  return tf.reshape(padded, [n, h * strideH, w * strideW, c]);
+}
+
+function checkNhwc(dataFormat: string | undefined, kernel: string): void {
+  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
+    throw new Error(`${kernel} on wasm supports dataFormat 'NHWC' only, got '${dataFormat}'`);
+  }
+}
+
+/**
+ * dW[i, j, c, o] = sum over n, y, x of xPadded[n, y*s + i, x*s + j, c] * dy[n, y, x, o]:
+ * a stride-1 convolution whose "batch" is the input channels, whose "filter" is dy, and
+ * whose dilation is the forward stride.
+ */
+function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }): tf.Tensor {
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  checkNhwc(attrs.dataFormat, 'Conv2DBackpropFilter');
+  return tf.tidy(() => {
+    const x = asTensor<tf.Tensor4D>(args.inputs.x!);
+    const dy = asTensor<tf.Tensor4D>(args.inputs.dy!);
+    const [kh, kw] = attrs.filterShape;
+    const info = tf.backend_util.computeConv2DInfo(x.shape, attrs.filterShape, attrs.strides, 1, attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode);
+    const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, inHeight: h, inWidth: w } = info;
+    const { top, left } = info.padInfo;
+    const bottom = kh + (oh - 1) * sh - h - top;
+    const right = kw + (ow - 1) * sw - w - left;
+    const xT = padOrCrop4d(tf.transpose(x, [3, 1, 2, 0]), top, bottom, left, right);
+    const dyT = tf.transpose(dy, [1, 2, 0, 3]);
+    const dW = tf.conv2d(xT, dyT as tf.Tensor4D, 1, 'valid', 'NHWC', [sh, sw]);
+    return tf.transpose(dW, [1, 2, 0, 3]);
+  });
+}
+
+/**
+ * dx = stride-1 convolution of the zero-upsampled dy with the spatially reversed filter
+ * whose in/out channels are swapped. About 9x faster on wasm than its built-in kernel.
+ */
+function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }): tf.Tensor {
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  checkNhwc(attrs.dataFormat, 'Conv2DBackpropInput');
+  return tf.tidy(() => {
+    const dy = asTensor<tf.Tensor4D>(args.inputs.dy!);
+    const filter = asTensor<tf.Tensor4D>(args.inputs.filter!);
+    const [kh, kw] = filter.shape;
+    const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape, attrs.strides, 1, attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode);
+    const { strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w } = info;
+    const { top, left } = info.padInfo;
+    const up = zeroUpsample(dy, sh, sw);
+    const padTop = kh - 1 - top;
+    const padLeft = kw - 1 - left;
+    const padBottom = h - up.shape[1] + kh - 1 - padTop;
+    const padRight = w - up.shape[2] + kw - 1 - padLeft;
+    const source = padOrCrop4d(up, padTop, padBottom, padLeft, padRight);
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.conv2d(source, flipped, 1, 'valid');
+  });
+}
+
+/**
+ * tfjs computes depthwise gradients only for dilation 1 (its gradient asserts it, and
+ * the cpu kernels ignore the attribute), so anything else is refused rather than
+ * guessed.
+ */
+function checkUnitDilations(dilations: number | [number, number] | undefined, kernel: string): void {
+  const [dh, dw] = pair(dilations ?? 1, `${kernel} dilations`);
+  if (dh !== 1 || dw !== 1) throw new Error(`${kernel} on wasm supports dilations of 1 only, got ${JSON.stringify(dilations)}`);
+}
+
+/**
+ * Depthwise filter gradient: the channels of every image become channels of one image
+ * ([1, H, W, N*C*M]), dy becomes a depthwise filter over them with the forward stride
+ * as its dilation, and the per-image results are summed.
+ */
+function depthwiseBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }): tf.Tensor {
+  const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+  return tf.tidy(() => {
+    const x = asTensor<tf.Tensor4D>(args.inputs.x!);
+    const dy = asTensor<tf.Tensor4D>(args.inputs.dy!);
+    const [kh, kw, channels, multiplier] = attrs.filterShape;
+    checkUnitDilations(attrs.dilations, 'DepthwiseConv2dNativeBackpropFilter');
+    const info = tf.backend_util.computeConv2DInfo(x.shape, attrs.filterShape, attrs.strides, 1, attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode, true);
+    const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, inHeight: h, inWidth: w, batchSize: n } = info;
+    const { top, left } = info.padInfo;
+    const bottom = kh + (oh - 1) * sh - h - top;
+    const right = kw + (ow - 1) * sw - w - left;
+    const cm = channels * multiplier;
+    const xExpanded = multiplier === 1 ? x : tf.reshape(tf.tile(tf.reshape(x, [n, h, w, channels, 1]), [1, 1, 1, 1, multiplier]), [n, h, w, cm]);
+    const xT = tf.reshape(tf.transpose(xExpanded, [1, 2, 0, 3]), [1, h, w, n * cm]) as tf.Tensor4D;
+    const xPadded = padOrCrop4d(xT, top, bottom, left, right);
+    const dyT = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [oh, ow, n * cm, 1]) as tf.Tensor4D;
+    const perImage = tf.depthwiseConv2d(xPadded, dyT, 1, 'valid', 'NHWC', [sh, sw]);
+    return tf.reshape(tf.sum(tf.reshape(perImage, [kh, kw, n, cm]), 2), [kh, kw, channels, multiplier]);
+  });
+}
+
+/**
+ * Depthwise input gradient: a depthwise convolution of the zero-upsampled dy (C*M
+ * channels) with the reversed filter, then the M outputs of each input channel summed.
+ */
+function depthwiseBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }): tf.Tensor {
+  const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+  return tf.tidy(() => {
+    const dy = asTensor<tf.Tensor4D>(args.inputs.dy!);
+    const filter = asTensor<tf.Tensor4D>(args.inputs.filter!);
+    const [kh, kw, channels, multiplier] = filter.shape;
+    checkUnitDilations(attrs.dilations, 'DepthwiseConv2dNativeBackpropInput');
+    const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape, attrs.strides, 1, attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode, true);
+    const { strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w, batchSize: n } = info;
+    const { top, left } = info.padInfo;
+    const up = zeroUpsample(dy, sh, sw);
+    const padTop = kh - 1 - top;
+    const padLeft = kw - 1 - left;
+    const padBottom = h - up.shape[1] + kh - 1 - padTop;
+    const padRight = w - up.shape[2] + kw - 1 - padLeft;
+    const source = padOrCrop4d(up, padTop, padBottom, padLeft, padRight);
+    const cm = channels * multiplier;
+    const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, cm, 1]) as tf.Tensor4D;
+    const perOutput = tf.depthwiseConv2d(source, flipped, 1, 'valid');
+    if (multiplier === 1) return perOutput;
+    return tf.sum(tf.reshape(perOutput, [n, h, w, channels, multiplier]), 4);
+  });
+}
+
+/**
+ * Sums rows of x into numSegments buckets by id, through scatterND (which adds
+ * duplicate indices). Ids outside [0, numSegments) are dropped, as in TensorFlow: they
+ * go to one spare bucket that is sliced away.
+ */
+function unsortedSegmentSum(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }): tf.Tensor {
+  const { numSegments } = args.attrs as unknown as tf.UnsortedSegmentSumAttrs;
+  return tf.tidy(() => {
+    const x = asTensor(args.inputs.x!);
+    const ids = tf.cast(asTensor(args.inputs.segmentIds!), 'int32');
+    if (ids.rank !== 1 || ids.size !== x.shape[0]) {
+      throw new Error(`UnsortedSegmentSum: segmentIds must be 1-D with one id per row of x (${x.shape[0]}), got shape [${ids.shape}]`);
+    }
+    const rows = ids.size;
+    const rest = x.shape.slice(1);
+    const flatIds = tf.reshape(ids, [rows]);
+    const inRange = tf.logicalAnd(tf.greaterEqual(flatIds, 0), tf.less(flatIds, numSegments));
+    const safeIds = tf.where(inRange, flatIds, tf.fill([rows], numSegments, 'int32'));
+    const updates = tf.reshape(x, [rows, ...rest]);
+    const summed = tf.scatterND(tf.reshape(safeIds, [rows, 1]), updates, [numSegments + 1, ...rest]);
+    return tf.slice(summed, 0, numSegments);
+  });
+}
+
+let registered = false;
+
+/**
+ * Registers the kernels in WASM_TRAINING_KERNELS for the 'wasm' backend (replacing
+ * wasm's own Conv2DBackpropInput, which is slower). Safe to call more than once.
  */
 export function registerWasmTrainingKernels(): void {
-  // Registered kernels are listed in WASM_TRAINING_KERNELS once implemented.
+  ensureGradients();
+  if (registered) return;
+  const kernels: Record<(typeof WASM_TRAINING_KERNELS)[number], tf.KernelFunc> = {
+    Conv2DBackpropFilter: conv2dBackpropFilter as unknown as tf.KernelFunc,
+    Conv2DBackpropInput: conv2dBackpropInput as unknown as tf.KernelFunc,
+    DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter as unknown as tf.KernelFunc,
+    DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput as unknown as tf.KernelFunc,
+    UnsortedSegmentSum: unsortedSegmentSum as unknown as tf.KernelFunc,
+  };
+  for (const name of WASM_TRAINING_KERNELS) {
+    // Replacing a registered kernel without unregistering it first prints a warning.
+    if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernels[name] });
+  }
+  registered = true;
 }

@@ -1,0 +1,144 @@
+/**
+ * The wasm training kernels against the cpu backend's own kernels, on random inputs over
+ * the strides, padding modes and dilations the models and augmentation ops use.
+ * Tolerance: max |wasm - cpu| <= 2e-5 * max(1, max |cpu|). Both sides sum the same
+ * float32 products in different orders; measured errors are about 1e-6 relative.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../src/util/rng';
+import { WASM_TRAINING_KERNELS } from '../../src/backend/wasm-kernels';
+import { initCpuAndWasm, maxAbsDiff, onBackend } from '../helpers/compare';
+
+const TOLERANCE = 2e-5;
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+
+async function compareKernel(kernel: string, inputs: Record<string, { shape: number[]; values: Float32Array | Int32Array; dtype?: tf.DataType }>, attrs: Record<string, unknown>): Promise<void> {
+  const run = () => {
+    const tensors: tf.NamedTensorMap = {};
+    for (const [name, spec] of Object.entries(inputs)) tensors[name] = tf.tensor(spec.values, spec.shape, spec.dtype ?? 'float32');
+    const out = tf.engine().runKernel(kernel, tensors, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    tf.dispose(Object.values(tensors));
+    return out;
+  };
+  const numTensorsBefore = tf.memory().numTensors;
+  const wasm = await onBackend('wasm', run);
+  assert.equal(tf.memory().numTensors, numTensorsBefore, `${kernel} leaked tensors on wasm`);
+  const cpu = await onBackend('cpu', run);
+  assert.deepEqual(wasm.shape, cpu.shape, `${kernel} output shape`);
+  const { diff, scale } = maxAbsDiff(wasm.values, cpu.values);
+  assert.ok(diff <= TOLERANCE * Math.max(1, scale), `${kernel} ${JSON.stringify(attrs)}: max diff ${diff} (scale ${scale})`);
+}
+
+const rng = new Rng(20230101);
+const randn = (shape: number[]) => ({ shape, values: rng.normal(shape.reduce((a, b) => a * b, 1)) });
+
+interface ConvCase {
+  name: string;
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  strides: number | [number, number];
+  pad: Pad;
+  dilations?: number;
+}
+
+const CONV_CASES: ConvCase[] = [
+  { name: '3x3 s1 same', x: [2, 8, 8, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same' },
+  { name: '3x3 s2 same, even size', x: [2, 8, 8, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'same' },
+  { name: '3x3 s2 same, odd size', x: [2, 9, 9, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'same' },
+  { name: '3x3 s2 valid, odd size', x: [2, 9, 9, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'valid' },
+  { name: '3x3 s2 explicit 1 (torch padding=1)', x: [2, 8, 8, 3], filter: [3, 3, 3, 5], strides: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  { name: '3x3 s1 numeric pad 1', x: [1, 7, 7, 2], filter: [3, 3, 2, 3], strides: 1, pad: 1 },
+  { name: '1x1 s2 valid (shortcut)', x: [2, 8, 8, 4], filter: [1, 1, 4, 6], strides: 2, pad: 'valid' },
+  { name: '7x7 s2 explicit 3 (ImageNet stem)', x: [1, 16, 16, 3], filter: [7, 7, 3, 4], strides: 2, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] },
+  { name: 'rectangular, strides [1,2], same', x: [2, 6, 10, 3], filter: [3, 3, 3, 2], strides: [1, 2], pad: 'same' },
+  { name: 'asymmetric explicit pad', x: [1, 7, 6, 2], filter: [3, 2, 2, 3], strides: [2, 1], pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+];
+
+function outShape(c: ConvCase, depthwise: boolean): [number, number, number, number] {
+  const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, c.dilations ?? 1, c.pad, undefined, depthwise);
+  return info.outShape;
+}
+
+describe('wasm training kernels', () => {
+  before(async () => {
+    await initCpuAndWasm();
+  });
+
+  it('are all registered on wasm', () => {
+    for (const name of WASM_TRAINING_KERNELS) assert.ok(tf.getKernel(name, 'wasm'), `${name} not registered on wasm`);
+  });
+
+  for (const c of CONV_CASES) {
+    it(`Conv2DBackpropFilter matches cpu: ${c.name}`, async () => {
+      await compareKernel('Conv2DBackpropFilter', { x: randn(c.x), dy: randn(outShape(c, false)) }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter });
+    });
+    it(`Conv2DBackpropInput matches cpu: ${c.name}`, async () => {
+      await compareKernel('Conv2DBackpropInput', { dy: randn(outShape(c, false)), filter: randn(c.filter) }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x });
+    });
+  }
+
+  const DEPTHWISE_CASES: ConvCase[] = [
+    { name: '3x3 s1 same, multiplier 1', x: [2, 8, 8, 3], filter: [3, 3, 3, 1], strides: 1, pad: 'same' },
+    { name: '3x3 s2 same, multiplier 2', x: [2, 9, 9, 3], filter: [3, 3, 3, 2], strides: 2, pad: 'same' },
+    { name: '3x3 s1 valid, multiplier 1', x: [2, 8, 8, 3], filter: [3, 3, 3, 1], strides: 1, pad: 'valid' },
+    { name: '3x3 s2 explicit 1, multiplier 1', x: [1, 8, 8, 2], filter: [3, 3, 2, 1], strides: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+    { name: '5x5 s1 valid, multiplier 1', x: [2, 7, 7, 3], filter: [5, 5, 3, 1], strides: 1, pad: 'valid' },
+  ];
+  for (const c of DEPTHWISE_CASES) {
+    const dilations = c.dilations ?? 1;
+    it(`DepthwiseConv2dNativeBackpropFilter matches cpu: ${c.name}`, async () => {
+      await compareKernel('DepthwiseConv2dNativeBackpropFilter', { x: randn(c.x), dy: randn(outShape(c, true)) }, { strides: c.strides, pad: c.pad, dilations, filterShape: c.filter });
+    });
+    it(`DepthwiseConv2dNativeBackpropInput matches cpu: ${c.name}`, async () => {
+      await compareKernel('DepthwiseConv2dNativeBackpropInput', { dy: randn(outShape(c, true)), filter: randn(c.filter) }, { strides: c.strides, pad: c.pad, dilations, inputShape: c.x });
+    });
+  }
+
+  it('UnsortedSegmentSum matches cpu, with duplicate and out-of-range ids', async () => {
+    const ids = Int32Array.from([0, 3, 3, 1, -1, 5, 4, 0, 2, 3]);
+    await compareKernel('UnsortedSegmentSum', { x: randn([10, 4, 2]), segmentIds: { shape: [10], values: ids, dtype: 'int32' } }, { numSegments: 5 });
+  });
+
+  it('UnsortedSegmentSum matches cpu: int32 data', async () => {
+    const ids = Int32Array.from([1, 0, 1, 2, 2, 2]);
+    const data = Int32Array.from({ length: 6 * 3 }, (_, i) => (i * 7) % 11 - 5);
+    await compareKernel('UnsortedSegmentSum', { x: { shape: [6, 3], values: data, dtype: 'int32' }, segmentIds: { shape: [6], values: ids, dtype: 'int32' } }, { numSegments: 4 });
+  });
+
+  it('depthwise backprops refuse dilations other than 1, naming the kernel', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.zeros([1, 9, 9, 2]);
+    const dy = tf.zeros([1, 9, 9, 2]);
+    assert.throws(
+      () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dilations: 2, filterShape: [3, 3, 2, 1] } as unknown as tf.NamedAttrMap),
+      /DepthwiseConv2dNativeBackpropFilter on wasm supports dilations of 1 only/,
+    );
+    tf.dispose([x, dy]);
+  });
+
+  it('gradients of gather, concat and pad run on wasm and match cpu', async () => {
+    const x = randn([4, 5, 5, 3]);
+    const index = Int32Array.from([2, 0, 2, 3, 1]);
+    const run = () => tf.tidy(() => {
+      const xt = tf.tensor4d(x.values, x.shape as [number, number, number, number]);
+      const f = (v: tf.Tensor) => {
+        const gathered = tf.gather(v, tf.tensor1d(index, 'int32'), 0);
+        const joined = tf.concat([gathered, tf.pad(v, [[0, 1], [0, 0], [0, 0], [0, 0]])], 0);
+        return tf.sum(tf.mul(joined, joined));
+      };
+      return tf.grad(f)(xt);
+    });
+    const wasm = await onBackend('wasm', run);
+    const cpu = await onBackend('cpu', run);
+    const { diff, scale } = maxAbsDiff(wasm.values, cpu.values);
+    assert.ok(diff <= TOLERANCE * Math.max(1, scale), `max diff ${diff}`);
+  });
+
+  it('registration is idempotent', async () => {
+    const { registerWasmTrainingKernels } = await import('../../src/backend/wasm-kernels');
+    registerWasmTrainingKernels();
+    assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'));
+  });
+});
