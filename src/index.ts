@@ -2,5 +2,5 @@ export * from './backend/select';
 export * from './ops/names';
 export * from './util/rng';
 export type * from './models/types';
-export type * from './data/types';
+export * from './data';
 export type * from './search/record';

@@ -1,0 +1,130 @@
+/**
+ * Shuffled mini-batches over an ImageSet, epoch by epoch, with a state that can be
+ * saved and restored to continue with exactly the same batches.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ImageSet } from './types';
+import { Rng, type RngState } from '../util/rng';
+
+export interface BatchSamplerState {
+  /** Epochs started so far minus one (0 during the first epoch). */
+  epoch: number;
+  /** Images of the current epoch already handed out. */
+  position: number;
+  /** Generator state just before this epoch's permutation was drawn. */
+  epochRng: RngState;
+  batchSize: number;
+  count: number;
+  dropLast: boolean;
+}
+
+export interface BatchSamplerOptions {
+  batchSize: number;
+  seed?: number;
+  /**
+   * Skip the short last batch of an epoch (default true): batch statistics of a
+   * one-image batch would be meaningless for BatchNorm.
+   */
+  dropLast?: boolean;
+}
+
+export class BatchSampler {
+  private rng: Rng;
+  private order: Int32Array;
+  private epochRng: RngState;
+  private epochIndex: number;
+  private position: number;
+  readonly batchSize: number;
+  readonly dropLast: boolean;
+
+  constructor(readonly count: number, options: BatchSamplerOptions | BatchSamplerState) {
+    const batchSize = options.batchSize;
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`a batch sampler needs at least one image, got ${count}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    this.batchSize = batchSize;
+    this.dropLast = options.dropLast ?? true;
+    if (this.dropLast && batchSize > count) {
+      throw new RangeError(`batchSize ${batchSize} is larger than the ${count} images available, so with dropLast no batch could be formed`);
+    }
+    if ('epochRng' in options) {
+      if (options.count !== count) {
+        throw new RangeError(`sampler state was saved for ${options.count} images but this set has ${count}`);
+      }
+      if (!Number.isInteger(options.position) || options.position < 0 || options.position > count) {
+        throw new RangeError(`sampler state position ${options.position} is outside [0, ${count}]`);
+      }
+      this.epochIndex = options.epoch;
+      this.position = options.position;
+      this.epochRng = [...options.epochRng];
+      this.rng = new Rng(this.epochRng);
+      this.order = this.rng.permutation(count);
+    } else {
+      this.rng = new Rng(options.seed ?? 0);
+      this.epochIndex = 0;
+      this.position = 0;
+      this.epochRng = this.rng.state();
+      this.order = this.rng.permutation(count);
+    }
+  }
+
+  static fromState(state: BatchSamplerState): BatchSampler {
+    return new BatchSampler(state.count, state);
+  }
+
+  get epoch(): number {
+    return this.epochIndex;
+  }
+
+  /** Full batches per epoch (plus one short one when dropLast is false). */
+  get batchesPerEpoch(): number {
+    return this.dropLast ? Math.floor(this.count / this.batchSize) : Math.ceil(this.count / this.batchSize);
+  }
+
+  /** Indices of the next batch; starts a new, freshly shuffled epoch when this one is used up. */
+  next(): Int32Array {
+    const left = this.count - this.position;
+    if (left === 0 || (this.dropLast && left < this.batchSize)) this.startEpoch();
+    const size = Math.min(this.batchSize, this.count - this.position);
+    const batch = this.order.slice(this.position, this.position + size);
+    this.position += size;
+    return batch;
+  }
+
+  state(): BatchSamplerState {
+    return {
+      epoch: this.epochIndex,
+      position: this.position,
+      epochRng: [...this.epochRng],
+      batchSize: this.batchSize,
+      count: this.count,
+      dropLast: this.dropLast,
+    };
+  }
+
+  private startEpoch(): void {
+    this.epochIndex++;
+    this.position = 0;
+    this.epochRng = this.rng.state();
+    this.order = this.rng.permutation(this.count);
+  }
+}
+
+/** The images at `indices` as float32 NHWC in [0, 255] and their labels as int32. */
+export function toTensors(set: ImageSet, indices: ArrayLike<number>): { images: tf.Tensor4D; labels: tf.Tensor1D } {
+  const per = set.height * set.width * set.channels;
+  const pixels = new Float32Array(indices.length * per);
+  const labels = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const index = indices[i]!;
+    if (!Number.isInteger(index) || index < 0 || index >= set.count) {
+      throw new RangeError(`image index ${index} is out of range for a set of ${set.count} images`);
+    }
+    const src = set.images.subarray(index * per, (index + 1) * per);
+    for (let p = 0; p < per; p++) pixels[i * per + p] = src[p]!;
+    labels[i] = set.labels[index]!;
+  }
+  return {
+    images: tf.tensor4d(pixels, [indices.length, set.height, set.width, set.channels], 'float32'),
+    labels: tf.tensor1d(labels, 'int32'),
+  };
+}
