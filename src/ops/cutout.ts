@@ -1,0 +1,36 @@
+/**
+ * Cutout: a square of side `side` pixels (per sample) set to the fill value. Its
+ * position is a per-sample argument (the centre as fractions of height and width in
+ * [0, 1)), drawn by the caller's seeded Rng, so the op itself is pure. The square's top
+ * left corner is floor(centre - side / 2), and it is clipped to the image. Gradient w.r.t.
+ * the image: 1 outside the square, 0 inside.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../util/rng';
+import { stopGradient } from './primitives';
+
+/** side [N] (pixels), centre [N, 2] as (row, column) fractions in [0, 1). */
+export function cutout(images: tf.Tensor4D, side: tf.Tensor1D, centre: tf.Tensor2D, fill: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w] = images.shape;
+    const s = tf.reshape(tf.floor(stopGradient(side)), [n, 1]);
+    const rowCentre = tf.mul(tf.slice(centre, [0, 0], [n, 1]), h);
+    const colCentre = tf.mul(tf.slice(centre, [0, 1], [n, 1]), w);
+    const top = tf.floor(tf.sub(rowCentre, tf.div(s, 2)));
+    const left = tf.floor(tf.sub(colCentre, tf.div(s, 2)));
+    // Integer positions p inside [start, start + s) <=> step(p - start + 0.5) * step(start + s - 0.5 - p).
+    const span = (start: tf.Tensor, size: number) => {
+      const p = tf.reshape(tf.range(0, size, 1, 'float32'), [1, size]);
+      return tf.mul(tf.step(tf.add(tf.sub(p, start), 0.5)), tf.step(tf.sub(tf.sub(tf.add(start, s), 0.5), p)));
+    };
+    const rows = tf.reshape(span(top, h), [n, h, 1, 1]);
+    const cols = tf.reshape(span(left, w), [n, 1, w, 1]);
+    const hole = tf.mul(rows, cols);
+    return tf.add(tf.mul(images, tf.sub(1, hole)), tf.mul(hole, fill)) as tf.Tensor4D;
+  });
+}
+
+/** n centres, uniform over the image, from a seeded generator: [N, 2] (row, column) fractions. */
+export function drawCutoutCentres(rng: Rng, n: number): tf.Tensor2D {
+  return tf.tensor2d(rng.uniform(2 * n), [n, 2]);
+}

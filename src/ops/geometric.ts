@@ -1,0 +1,141 @@
+/**
+ * Affine operators (ShearX/Y, TranslateX/Y, Rotate) with PIL's `Image.transform`
+ * semantics: output pixel (x, y) samples the input at
+ * `(a(x+.5) + b(y+.5) + c, d(x+.5) + e(y+.5) + f)`. A sample point outside
+ * [0, W) x [0, H) takes the fill value; inside, bilinear sampling clamps its neighbours to
+ * the edge and nearest takes floor(coordinate), as Pillow does.
+ *
+ * tf.image.transform has no gradient, so the warp is built from a gather (with a scatter
+ * gradient, see gatherRows) and elementwise ops: the bilinear warp is differentiable
+ * w.r.t. the image (the adjoint of the sampling) and w.r.t. the matrix entries, hence
+ * w.r.t. the magnitude. Nearest has the image gradient only.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { gatherRows } from './primitives';
+
+export type Interpolation = 'nearest' | 'bilinear';
+
+/** Per-sample affine matrices as six [N] tensors (Pillow's data tuple order). */
+export interface AffineRows {
+  a: tf.Tensor1D;
+  b: tf.Tensor1D;
+  c: tf.Tensor1D;
+  d: tf.Tensor1D;
+  e: tf.Tensor1D;
+  f: tf.Tensor1D;
+}
+
+/**
+ * Warps images [N,H,W,C] with one affine matrix per sample. Inside-image masks are made
+ * from floor/step (whose gradients are zero) rather than comparisons, which have no
+ * gradient in tfjs and would break the backward pass.
+ */
+export function affineWarp(images: tf.Tensor4D, m: AffineRows, interpolation: Interpolation, fill: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w, c] = images.shape;
+    const col = (t: tf.Tensor1D) => tf.reshape(t, [n, 1, 1]);
+    const xs = tf.reshape(tf.add(tf.range(0, w, 1, 'float32'), 0.5), [1, 1, w]);
+    const ys = tf.reshape(tf.add(tf.range(0, h, 1, 'float32'), 0.5), [1, h, 1]);
+    const sx = tf.add(tf.add(tf.mul(col(m.a), xs), tf.mul(col(m.b), ys)), col(m.c)); // [n,h,w]
+    const sy = tf.add(tf.add(tf.mul(col(m.d), xs), tf.mul(col(m.e), ys)), col(m.f));
+    const inside = tf.mul(insideMask(sx, w), insideMask(sy, h));
+    const base = tf.reshape(tf.mul(tf.range(0, n, 1, 'float32'), h * w), [n, 1, 1]);
+    const flat = tf.reshape(images, [n * h * w, c]);
+    const sample = (yi: tf.Tensor, xi: tf.Tensor) => {
+      const index = tf.add(base, tf.add(tf.mul(tf.clipByValue(yi, 0, h - 1), w), tf.clipByValue(xi, 0, w - 1)));
+      return tf.reshape(gatherRows(flat, tf.reshape(index, [-1]) as tf.Tensor1D), [n, h, w, c]);
+    };
+    let value: tf.Tensor;
+    if (interpolation === 'nearest') {
+      value = sample(tf.floor(sy), tf.floor(sx));
+    } else {
+      // Bilinear samples around the point shifted by half a pixel (pixel centres).
+      const bx = tf.sub(sx, 0.5);
+      const by = tf.sub(sy, 0.5);
+      const x0 = tf.floor(bx);
+      const y0 = tf.floor(by);
+      const fx = tf.expandDims(tf.sub(bx, x0), 3);
+      const fy = tf.expandDims(tf.sub(by, y0), 3);
+      const x1 = tf.add(x0, 1);
+      const y1 = tf.add(y0, 1);
+      const v00 = sample(y0, x0);
+      const v01 = sample(y0, x1);
+      const v10 = sample(y1, x0);
+      const v11 = sample(y1, x1);
+      const top = tf.add(v00, tf.mul(fx, tf.sub(v01, v00)));
+      const bottom = tf.add(v10, tf.mul(fx, tf.sub(v11, v10)));
+      value = tf.add(top, tf.mul(fy, tf.sub(bottom, top)));
+    }
+    const mask = tf.expandDims(inside, 3);
+    return tf.add(tf.mul(mask, value), tf.mul(tf.sub(1, mask), fill)) as tf.Tensor4D;
+  });
+}
+
+/** 1 where 0 <= coordinate < size, else 0; zero gradient everywhere. */
+function insideMask(coordinate: tf.Tensor, size: number): tf.Tensor {
+  const cell = tf.floor(coordinate);
+  return tf.mul(tf.step(tf.add(cell, 0.5)), tf.step(tf.sub(size - 0.5, cell)));
+}
+
+function constantLike(t: tf.Tensor1D, value: number): tf.Tensor1D {
+  return tf.fill(t.shape, value) as tf.Tensor1D;
+}
+
+/** ShearX by factor v per sample: matrix (1, v, 0, 0, 1, 0). */
+export function shearX(images: tf.Tensor4D, factor: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const one = constantLike(factor, 1);
+    const zero = constantLike(factor, 0);
+    return affineWarp(images, { a: one, b: factor, c: zero, d: zero, e: one, f: zero }, interpolation, fill);
+  });
+}
+
+/** ShearY by factor v per sample: matrix (1, 0, 0, v, 1, 0). */
+export function shearY(images: tf.Tensor4D, factor: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const one = constantLike(factor, 1);
+    const zero = constantLike(factor, 0);
+    return affineWarp(images, { a: one, b: zero, c: zero, d: factor, e: one, f: zero }, interpolation, fill);
+  });
+}
+
+/** TranslateX by `pixels` per sample: matrix (1, 0, px, 0, 1, 0) (content moves left for px > 0, as in PIL). */
+export function translateX(images: tf.Tensor4D, pixels: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const one = constantLike(pixels, 1);
+    const zero = constantLike(pixels, 0);
+    return affineWarp(images, { a: one, b: zero, c: pixels, d: zero, e: one, f: zero }, interpolation, fill);
+  });
+}
+
+/** TranslateY by `pixels` per sample: matrix (1, 0, 0, 0, 1, px). */
+export function translateY(images: tf.Tensor4D, pixels: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const one = constantLike(pixels, 1);
+    const zero = constantLike(pixels, 0);
+    return affineWarp(images, { a: one, b: zero, c: zero, d: zero, e: one, f: pixels }, interpolation, fill);
+  });
+}
+
+/**
+ * Rotate counter-clockwise by `degrees` per sample about the image centre (W/2, H/2),
+ * the matrix Pillow's `Image.rotate` builds.
+ */
+export function rotate(images: tf.Tensor4D, degrees: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = images.shape;
+    const cx = w / 2;
+    const cy = h / 2;
+    const theta = tf.mul(degrees, Math.PI / 180) as tf.Tensor1D;
+    const cos = tf.cos(theta) as tf.Tensor1D;
+    const sin = tf.sin(theta) as tf.Tensor1D;
+    const a = cos;
+    const b = tf.neg(sin) as tf.Tensor1D;
+    const d = sin;
+    const e = cos;
+    // c = a(-cx) + b(-cy) + cx, f = d(-cx) + e(-cy) + cy
+    const c = tf.add(tf.add(tf.mul(a, -cx), tf.mul(b, -cy)), cx) as tf.Tensor1D;
+    const f = tf.add(tf.add(tf.mul(d, -cx), tf.mul(e, -cy)), cy) as tf.Tensor1D;
+    return affineWarp(images, { a, b, c, d, e, f }, interpolation, fill);
+  });
+}

@@ -1,0 +1,286 @@
+/**
+ * The operator library: the 16 DRA operators plus Identity as a table (`OPS`), and the
+ * batched entry points `applyOp` (one op, per-sample magnitudes) and `applyPerSample`
+ * (a different op per sample, each op run once on the samples that chose it).
+ *
+ * Images are [N, H, W, C] float32 in [0, 255] (C = 1 or 3); magnitudes are [N] in [0, 1].
+ * Outputs are float; `quantizeLikePil` gives the 8-bit image Pillow would store.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../util/rng';
+import { type OpName, ALL_OP_NAMES, assertOpName } from './names';
+import { brightness, color, contrast, sharpness } from './color';
+import { cutout, drawCutoutCentres } from './cutout';
+import { type Interpolation, rotate, shearX, shearY, translateX, translateY } from './geometric';
+import { autoContrast, equalize } from './histogram';
+import * as L from './levels';
+import { invert, posterize, solarize, solarizeAdd } from './pointwise';
+import { gatherRows, linkWithZeroGradient } from './primitives';
+
+export * from './names';
+export { type ImageSize, translateRange } from './levels';
+export { affineWarp, type AffineRows, type Interpolation } from './geometric';
+export { drawCutoutCentres } from './cutout';
+export { gatherRows, quantizeLikePil, stopGradient, straightThrough, straightThroughMagnitude } from './primitives';
+
+export interface GeometryOptions {
+  /** Sampling of the affine ops (default bilinear, as in DRA; torchvision's RandAugment uses nearest). */
+  interpolation: Interpolation;
+  /** Value (0..255) of pixels sampled from outside the image, and of the Cutout square (default 0, as in DRA; timm uses 128). */
+  fill: number;
+}
+
+export const DEFAULT_GEOMETRY: Readonly<GeometryOptions> = { interpolation: 'bilinear', fill: 0 };
+
+/** What the op passes back to the image: exact gradient, identity (straight-through), or none. */
+export type GradientKind = 'exact' | 'straight-through' | 'none';
+
+export interface OpOptions extends GeometryOptions {
+  /** Cutout's square centres [N, 2] as (row, column) fractions in [0, 1). */
+  cutoutCentre?: tf.Tensor2D;
+}
+
+export interface OpSpec {
+  name: OpName;
+  /** Whether the sign of the magnitude is randomised (+-). */
+  signed: boolean;
+  hasMagnitude: boolean;
+  /** Gradient w.r.t. the image. */
+  gradient: GradientKind;
+  /** Whether the output is differentiable w.r.t. the argument (and so the magnitude). */
+  magnitudeGradient: boolean;
+  /** one-line documented range, e.g. '+-0.3 m' */
+  range: string;
+  /** magnitude m in [0,1] (sign already applied) -> op argument, for an image of this size; differentiable */
+  argument(signedMagnitude: tf.Tensor1D, size: L.ImageSize): tf.Tensor1D;
+  apply(images: tf.Tensor4D, argument: tf.Tensor1D, options: OpOptions): tf.Tensor4D;
+}
+
+type Row = Omit<OpSpec, 'name'>;
+
+const affine = (
+  warp: typeof shearX,
+  argument: OpSpec['argument'],
+  range: string,
+): Row => ({
+  signed: true,
+  hasMagnitude: true,
+  gradient: 'exact',
+  magnitudeGradient: true,
+  range,
+  argument,
+  apply: (x, arg, o) => warp(x, arg, o.interpolation, o.fill),
+});
+
+const enhance = (op: typeof brightness): Row => ({
+  signed: true,
+  hasMagnitude: true,
+  gradient: 'exact',
+  magnitudeGradient: true,
+  range: 'factor 1 +- 0.9 m (0.1 .. 1.9)',
+  argument: L.enhanceLevelToArg,
+  apply: (x, arg) => op(x, arg),
+});
+
+const unary = (op: (x: tf.Tensor4D) => tf.Tensor4D, gradient: GradientKind): Row => ({
+  signed: false,
+  hasMagnitude: false,
+  gradient,
+  magnitudeGradient: false,
+  range: 'no magnitude',
+  argument: L.noLevelToArg,
+  apply: (x) => op(x),
+});
+
+const TABLE: Record<OpName, Row> = {
+  ShearX: affine(shearX, L.shearLevelToArg, '+-0.3 m (shear factor)'),
+  ShearY: affine(shearY, L.shearLevelToArg, '+-0.3 m (shear factor)'),
+  TranslateX: affine(translateX, L.translateXLevelToArg, '+-T m px, T = 10 at 32 px, 100 at 224 px (translateRange(width))'),
+  TranslateY: affine(translateY, L.translateYLevelToArg, '+-T m px, T = 10 at 32 px, 100 at 224 px (translateRange(height))'),
+  Rotate: affine(rotate, L.rotateLevelToArg, '+-30 m degrees, counter-clockwise'),
+  Brightness: enhance(brightness),
+  Color: enhance(color),
+  Sharpness: enhance(sharpness),
+  Contrast: enhance(contrast),
+  Cutout: {
+    signed: false,
+    hasMagnitude: true,
+    gradient: 'exact',
+    magnitudeGradient: false,
+    range: 'square side floor(0.2 m H) px, filled with options.fill',
+    argument: L.cutoutLevelToArg,
+    apply: (x, arg, o) => {
+      if (!o.cutoutCentre) throw new Error('Cutout needs per-sample centres: pass options.cutoutCentre [N, 2] or options.rng');
+      return cutout(x, arg, o.cutoutCentre, o.fill);
+    },
+  },
+  Solarize: {
+    signed: false,
+    hasMagnitude: true,
+    gradient: 'exact',
+    magnitudeGradient: false,
+    range: 'threshold 256 - 256 m',
+    argument: L.solarizeLevelToArg,
+    apply: (x, arg) => solarize(x, arg),
+  },
+  Posterize: {
+    signed: false,
+    hasMagnitude: true,
+    gradient: 'straight-through',
+    magnitudeGradient: false,
+    range: 'drop int(4 m) low bits (keep 8 .. 4)',
+    argument: L.posterizeLevelToArg,
+    apply: (x, arg) => posterize(x, arg),
+  },
+  Equalize: unary(equalize, 'straight-through'),
+  AutoContrast: unary(autoContrast, 'exact'),
+  Invert: unary(invert, 'exact'),
+  SolarizeAdd: {
+    signed: false,
+    hasMagnitude: true,
+    gradient: 'exact',
+    magnitudeGradient: true,
+    range: 'add 110 m to levels below 128, clipped at 255',
+    argument: L.solarizeAddLevelToArg,
+    apply: (x, arg) => solarizeAdd(x, arg),
+  },
+  Identity: unary((x) => tf.clone(x), 'exact'),
+};
+
+export const OPS: Readonly<Record<OpName, OpSpec>> = Object.freeze(
+  Object.fromEntries(ALL_OP_NAMES.map((name) => [name, Object.freeze({ name, ...TABLE[name] })])) as Record<OpName, OpSpec>,
+);
+
+export interface ApplyOptions extends Partial<OpOptions> {
+  /** [N] of +-1; ignored for unsigned ops (default +1). */
+  sign?: tf.Tensor1D;
+  /** Draws Cutout centres when `cutoutCentre` is not given. */
+  rng?: Rng;
+}
+
+function resolveOptions(options: Partial<GeometryOptions>): GeometryOptions {
+  const interpolation = options.interpolation ?? DEFAULT_GEOMETRY.interpolation;
+  const fill = options.fill ?? DEFAULT_GEOMETRY.fill;
+  if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
+    throw new Error(`interpolation must be 'nearest' or 'bilinear', got '${String(interpolation)}'`);
+  }
+  if (typeof fill !== 'number' || !Number.isFinite(fill) || fill < 0 || fill > 255) {
+    throw new Error(`fill must be a number in [0, 255], got ${String(fill)}`);
+  }
+  return { interpolation, fill };
+}
+
+function checkImages(images: tf.Tensor, where: string): asserts images is tf.Tensor4D {
+  if (!(images instanceof tf.Tensor)) throw new Error(`${where}: images must be a tf.Tensor [N, H, W, C]`);
+  if (images.rank !== 4) throw new Error(`${where}: images must be [N, H, W, C], got shape [${images.shape.join(', ')}]`);
+  if (images.dtype !== 'float32') throw new Error(`${where}: images must be float32 in [0, 255], got ${images.dtype}`);
+  const [n, h, w, c] = images.shape as number[];
+  if (n! < 1 || h! < 1 || w! < 1) throw new Error(`${where}: images must be non-empty, got shape [${images.shape.join(', ')}]`);
+  if (c !== 1 && c !== 3) throw new Error(`${where}: images must have 1 or 3 channels, got ${c}`);
+}
+
+function checkPerSample(t: tf.Tensor | undefined, n: number, what: string, where: string): void {
+  if (t === undefined) return;
+  if (!(t instanceof tf.Tensor) || t.rank !== 1 || t.shape[0] !== n) {
+    throw new Error(`${where}: ${what} must be a tensor of shape [${n}] (one per image), got ${t instanceof tf.Tensor ? `[${t.shape.join(', ')}]` : typeof t}`);
+  }
+}
+
+/**
+ * Applies one operator to a batch with one magnitude per sample.
+ * images [N,H,W,C] float32 in [0,255]; magnitude [N] in [0,1]; sign [N] of +-1 (ignored
+ * for unsigned ops). Differentiable w.r.t. images and magnitude as the op's spec says.
+ */
+export function applyOp(name: OpName, images: tf.Tensor4D, magnitude: tf.Tensor1D, options: ApplyOptions = {}): tf.Tensor4D {
+  const op = OPS[assertOpName(name)];
+  checkImages(images, `applyOp(${name})`);
+  const n = images.shape[0];
+  checkPerSample(magnitude, n, 'magnitude', `applyOp(${name})`);
+  checkPerSample(options.sign, n, 'sign', `applyOp(${name})`);
+  const geometry = resolveOptions(options);
+  if (options.cutoutCentre !== undefined) {
+    const c = options.cutoutCentre;
+    if (!(c instanceof tf.Tensor) || c.rank !== 2 || c.shape[0] !== n || c.shape[1] !== 2) {
+      throw new Error(`applyOp(${name}): cutoutCentre must be [${n}, 2]`);
+    }
+  }
+  return tf.tidy(() => {
+    const signed = op.signed && options.sign ? (tf.mul(magnitude, options.sign) as tf.Tensor1D) : magnitude;
+    const argument = op.argument(signed, { height: images.shape[1], width: images.shape[2] });
+    let cutoutCentre = options.cutoutCentre;
+    if (name === 'Cutout' && !cutoutCentre && options.rng) cutoutCentre = drawCutoutCentres(options.rng, n);
+    const out = op.apply(images, argument, { ...geometry, ...(cutoutCentre ? { cutoutCentre } : {}) });
+    return op.magnitudeGradient ? out : linkWithZeroGradient(out, magnitude);
+  });
+}
+
+export interface PerSampleOptions extends Partial<GeometryOptions> {
+  /** Draws Cutout centres (in group order) when `cutoutCentre` is not given. */
+  rng?: Rng;
+  /** Cutout centres [N, 2] for the whole batch (rows of other ops are ignored). */
+  cutoutCentre?: tf.Tensor2D;
+}
+
+/**
+ * Per-sample operator choice, computed batched: each op runs ONCE on the samples that
+ * chose it (gather), and the results are reassembled in the original order with a
+ * differentiable gather by the inverse permutation. opIndex[i] indexes `ops`; -1 means
+ * identity. Differentiable w.r.t. images and magnitude. A batch that chooses Cutout needs
+ * `options.rng` or `options.cutoutCentre`.
+ */
+export function applyPerSample(
+  images: tf.Tensor4D,
+  ops: readonly OpName[],
+  opIndex: Int32Array,
+  magnitude: tf.Tensor1D,
+  sign: Float32Array,
+  options: PerSampleOptions = {},
+): tf.Tensor4D {
+  checkImages(images, 'applyPerSample');
+  const n = images.shape[0];
+  for (const name of ops) assertOpName(name, 'applyPerSample operator');
+  if (!(opIndex instanceof Int32Array) || opIndex.length !== n) throw new Error(`applyPerSample: opIndex must be an Int32Array of length ${n}`);
+  if (!(sign instanceof Float32Array) || sign.length !== n) throw new Error(`applyPerSample: sign must be a Float32Array of length ${n}`);
+  checkPerSample(magnitude, n, 'magnitude', 'applyPerSample');
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const k = opIndex[i]!;
+    if (!Number.isInteger(k) || k < -1 || k >= ops.length) throw new Error(`applyPerSample: opIndex[${i}] = ${k} is outside [-1, ${ops.length - 1}]`);
+    if (sign[i] !== 1 && sign[i] !== -1) throw new Error(`applyPerSample: sign[${i}] = ${sign[i]} must be +1 or -1`);
+    const members = groups.get(k);
+    if (members) members.push(i);
+    else groups.set(k, [i]);
+  }
+  const geometry = resolveOptions(options);
+  return tf.tidy(() => {
+    const run = (k: number, x: tf.Tensor4D, members: number[] | undefined, mag: tf.Tensor1D): tf.Tensor4D => {
+      if (k === -1) return tf.clone(x);
+      const rows = members ? tf.tensor1d(members, 'int32') : undefined;
+      const centre = options.cutoutCentre && rows ? gatherRows(options.cutoutCentre, rows) : options.cutoutCentre;
+      const signs = members ? Float32Array.from(members, (i) => sign[i]!) : sign;
+      return applyOp(ops[k]!, x, mag, {
+        ...geometry,
+        sign: tf.tensor1d(signs),
+        ...(centre ? { cutoutCentre: centre } : {}),
+        ...(options.rng ? { rng: options.rng } : {}),
+      });
+    };
+    if (groups.size === 1) {
+      const [k] = groups.keys();
+      return run(k!, images, undefined, magnitude);
+    }
+    const order: number[] = [];
+    const parts: tf.Tensor4D[] = [];
+    for (const k of [...groups.keys()].sort((a, b) => a - b)) {
+      const members = groups.get(k)!;
+      const rows = tf.tensor1d(members, 'int32');
+      parts.push(run(k, gatherRows(images, rows), members, gatherRows(magnitude, rows)));
+      order.push(...members);
+    }
+    const inverse = new Int32Array(n);
+    order.forEach((sample, position) => {
+      inverse[sample] = position;
+    });
+    return gatherRows(tf.concat(parts, 0), tf.tensor1d(inverse, 'int32'));
+  });
+}
