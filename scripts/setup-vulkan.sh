@@ -10,6 +10,8 @@
 #   LD_LIBRARY_PATH        the unpacked libraries (for tools started from a shell)
 #   DRALAB_VULKAN_PRELOAD  libraries src/backend/webgpu.ts loads into the running process
 #                          before Dawn starts, so no LD_LIBRARY_PATH or re-spawn is needed
+#   DRALAB_VULKAN_LOADER   the unpacked Vulkan loader, preloaded only where the system
+#                          has no libvulkan.so.1
 #
 # Usage: scripts/setup-vulkan.sh [--force]   (idempotent; a no-op once done)
 # Needs: apt-get and dpkg (Debian/Ubuntu, amd64 or arm64) and access to deb.debian.org.
@@ -27,7 +29,7 @@ packages=(
   libdrm-amdgpu1/bookworm-backports
   libvulkan1/bookworm
 )
-stamp="packages: ${packages[*]} mirror: $mirror"
+stamp="v2 packages: ${packages[*]} mirror: $mirror"
 
 fail() { echo "setup-vulkan: $*" >&2; exit 1; }
 
@@ -104,7 +106,8 @@ grep -q "\"$lib_dir/libvulkan_lvp.so\"" "$work/lvp_icd.json" || fail "could not 
 cat >"$work/vulkan.env" <<EOF
 VK_ICD_FILENAMES=$vk_dir/lvp_icd.json
 LD_LIBRARY_PATH=$lib_dir
-DRALAB_VULKAN_PRELOAD=$lib_dir/libdrm.so.2:$lib_dir/libvulkan.so.1
+DRALAB_VULKAN_PRELOAD=$lib_dir/libdrm.so.2
+DRALAB_VULKAN_LOADER=$lib_dir/libvulkan.so.1
 EOF
 echo "$stamp" >"$work/.stamp"
 rm -rf "$work/apt/lists" "$work/apt/cache"

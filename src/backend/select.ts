@@ -80,6 +80,7 @@ const LOADERS: Record<BackendName, Loader> = {
     return { tfjsBackend: 'tensorflow' };
   },
   webgpu: async () => {
+    if (!extraLoaders.webgpu) await import('./webgpu');
     const loader = extraLoaders.webgpu;
     if (!loader) throw new Error('the webgpu loader is not available in this build');
     return loader();
