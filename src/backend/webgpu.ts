@@ -18,6 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ensureGradients } from './gradients';
 import { registerBackendLoader } from './select';
 
 /** The parts of the WebGPU API this module touches (the full types live in @webgpu/types). */
@@ -286,6 +287,7 @@ export async function loadWebgpu(options: WebgpuOptions = {}): Promise<{ tfjsBac
       return withClearReadSyncError(new tfjsWebgpu.WebGPUBackend(device, chosen.info));
     }, 3);
   }
+  ensureGradients();
   const ok = await tf.setBackend('webgpu');
   if (!ok) throw new Error(`tf.setBackend('webgpu') failed on adapter '${info.description}'`);
   await tf.ready();
