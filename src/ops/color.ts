@@ -4,10 +4,13 @@
  * clipped to [0, 255]; factor 1 is the identity. Exact gradients w.r.t. the image and the
  * factor. PIL rounds its degenerate images to integers (grayscale conversion, contrast
  * mean, smoothing filter); the ops do the same in the forward pass and pass that rounding
- * straight through in the backward pass.
+ * straight through in the backward pass; `roundLikePil = false` gives the continuous ops
+ * (the official DRA code's, and what the gradient is exact for).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { perSample, roundHalfUpStraightThrough } from './primitives';
+
+const maybeRound = <T extends tf.Tensor>(x: T, round: boolean): T => (round ? roundHalfUpStraightThrough(x) : x);
 
 /** PIL's `convert('L')` weights: (19595 R + 38470 G + 7471 B + 0x8000) >> 16. */
 const LUMA = [19595 / 65536, 38470 / 65536, 7471 / 65536] as const;
@@ -20,28 +23,28 @@ export function blend(degenerate: tf.Tensor4D, images: tf.Tensor4D, factor: tf.T
 }
 
 /** PIL grayscale [N,H,W,1], rounded as PIL does; 1-channel images pass through. */
-export function grayscale(images: tf.Tensor4D): tf.Tensor4D {
+export function grayscale(images: tf.Tensor4D, roundLikePil = true): tf.Tensor4D {
   return tf.tidy(() => {
     if (images.shape[3] === 1) return tf.clone(images);
     const weights = tf.tensor4d([...LUMA], [1, 1, 1, 3]);
-    return roundHalfUpStraightThrough(tf.sum(tf.mul(images, weights), 3, true) as tf.Tensor4D);
+    return maybeRound(tf.sum(tf.mul(images, weights), 3, true) as tf.Tensor4D, roundLikePil);
   });
 }
 
 /** ImageEnhance.Brightness: blend with black. */
-export function brightness(images: tf.Tensor4D, factor: tf.Tensor1D): tf.Tensor4D {
+export function brightness(images: tf.Tensor4D, factor: tf.Tensor1D, _roundLikePil = true): tf.Tensor4D {
   return tf.tidy(() => blend(tf.zerosLike(images), images, factor));
 }
 
 /** ImageEnhance.Color: blend with the image's grayscale version. */
-export function color(images: tf.Tensor4D, factor: tf.Tensor1D): tf.Tensor4D {
-  return tf.tidy(() => blend(tf.broadcastTo(grayscale(images), images.shape) as tf.Tensor4D, images, factor));
+export function color(images: tf.Tensor4D, factor: tf.Tensor1D, roundLikePil = true): tf.Tensor4D {
+  return tf.tidy(() => blend(tf.broadcastTo(grayscale(images, roundLikePil), images.shape) as tf.Tensor4D, images, factor));
 }
 
 /** ImageEnhance.Contrast: blend with a constant image of the rounded mean grayscale level. */
-export function contrast(images: tf.Tensor4D, factor: tf.Tensor1D): tf.Tensor4D {
+export function contrast(images: tf.Tensor4D, factor: tf.Tensor1D, roundLikePil = true): tf.Tensor4D {
   return tf.tidy(() => {
-    const mean = roundHalfUpStraightThrough(tf.mean(grayscale(images), [1, 2, 3], true) as tf.Tensor4D);
+    const mean = maybeRound(tf.mean(grayscale(images, roundLikePil), [1, 2, 3], true) as tf.Tensor4D, roundLikePil);
     return blend(tf.broadcastTo(mean, images.shape) as tf.Tensor4D, images, factor);
   });
 }
@@ -51,18 +54,18 @@ export function contrast(images: tf.Tensor4D, factor: tf.Tensor1D): tf.Tensor4D 
  * rounded), whose border rows and columns are the input's. The 3x3 sum is built from
  * shifted slices, which have gradients on every backend.
  */
-export function sharpness(images: tf.Tensor4D, factor: tf.Tensor1D): tf.Tensor4D {
-  return tf.tidy(() => blend(smooth(images), images, factor));
+export function sharpness(images: tf.Tensor4D, factor: tf.Tensor1D, roundLikePil = true): tf.Tensor4D {
+  return tf.tidy(() => blend(smooth(images, roundLikePil), images, factor));
 }
 
-export function smooth(images: tf.Tensor4D): tf.Tensor4D {
+export function smooth(images: tf.Tensor4D, roundLikePil = true): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, h, w, c] = images.shape;
     if (h < 3 || w < 3) return tf.clone(images);
     const rows = tf.add(tf.add(tf.slice(images, [0, 0, 0, 0], [n, h - 2, w, c]), tf.slice(images, [0, 1, 0, 0], [n, h - 2, w, c])), tf.slice(images, [0, 2, 0, 0], [n, h - 2, w, c]));
     const box = tf.add(tf.add(tf.slice(rows, [0, 0, 0, 0], [n, h - 2, w - 2, c]), tf.slice(rows, [0, 0, 1, 0], [n, h - 2, w - 2, c])), tf.slice(rows, [0, 0, 2, 0], [n, h - 2, w - 2, c]));
     const centre = tf.slice(images, [0, 1, 1, 0], [n, h - 2, w - 2, c]);
-    const interior = roundHalfUpStraightThrough(tf.clipByValue(tf.div(tf.add(box, tf.mul(centre, 4)), 13), 0, 255));
+    const interior = maybeRound(tf.clipByValue(tf.div(tf.add(box, tf.mul(centre, 4)), 13), 0, 255), roundLikePil);
     const padded = tf.pad(interior, [[0, 0], [1, 1], [1, 1], [0, 0]]);
     const border = borderMask(h, w);
     return tf.add(tf.mul(padded, tf.sub(1, border)), tf.mul(images, border)) as tf.Tensor4D;

@@ -38,6 +38,11 @@ export type GradientKind = 'exact' | 'straight-through' | 'none';
 export interface OpOptions extends GeometryOptions {
   /** Cutout's square centres [N, 2] as (row, column) fractions in [0, 1). */
   cutoutCentre?: tf.Tensor2D;
+  /**
+   * Round the blends' degenerate images to integers as Pillow does (default true); the
+   * rounding is passed straight through by the gradient. false: the continuous ops.
+   */
+  roundLikePil?: boolean;
 }
 
 export interface OpSpec {
@@ -79,7 +84,7 @@ const enhance = (op: typeof brightness): Row => ({
   magnitudeGradient: true,
   range: 'factor 1 +- 0.9 m (0.1 .. 1.9)',
   argument: L.enhanceLevelToArg,
-  apply: (x, arg) => op(x, arg),
+  apply: (x, arg, o) => op(x, arg, o.roundLikePil ?? true),
 });
 
 const unary = (op: (x: tf.Tensor4D) => tf.Tensor4D, gradient: GradientKind): Row => ({
@@ -209,7 +214,11 @@ export function applyOp(name: OpName, images: tf.Tensor4D, magnitude: tf.Tensor1
     const argument = op.argument(signed, { height: images.shape[1], width: images.shape[2] });
     let cutoutCentre = options.cutoutCentre;
     if (name === 'Cutout' && !cutoutCentre && options.rng) cutoutCentre = drawCutoutCentres(options.rng, n);
-    const out = op.apply(images, argument, { ...geometry, ...(cutoutCentre ? { cutoutCentre } : {}) });
+    const out = op.apply(images, argument, {
+      ...geometry,
+      ...(cutoutCentre ? { cutoutCentre } : {}),
+      ...(options.roundLikePil !== undefined ? { roundLikePil: options.roundLikePil } : {}),
+    });
     return op.magnitudeGradient ? out : linkWithZeroGradient(out, magnitude);
   });
 }
