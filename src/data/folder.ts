@@ -78,12 +78,15 @@ interface Decoded {
   channels: number;
 }
 
-async function decodeImage(path: string, height: number, width: number, channels: 1 | 3 | undefined): Promise<Decoded> {
+async function decodeImage(path: string, height: number, width: number, wanted: 1 | 3 | undefined): Promise<Decoded> {
   try {
-    let image = sharp(path, { failOn: 'error' }).removeAlpha();
-    if (channels === 1) image = image.toColourspace('b-w');
-    else if (channels === 3) image = image.toColourspace('srgb');
     const meta = await sharp(path).metadata();
+    const natural = (meta.channels ?? 0) - (meta.hasAlpha ? 1 : 0);
+    // sharp's raw output is sRGB unless told otherwise, so the colour space is set explicitly.
+    let image = sharp(path, { failOn: 'error' }).removeAlpha();
+    const channels = wanted ?? natural;
+    if (channels !== 1 && channels !== 3) return { pixels: new Uint8Array(0), channels: natural };
+    image = image.toColourspace(channels === 1 ? 'b-w' : 'srgb');
     if (meta.height !== height || meta.width !== width) {
       image = image.resize(width, height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false });
     }
