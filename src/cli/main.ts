@@ -3,6 +3,7 @@
  * arguments; every command lives in its own module and registers itself here.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAugmentCommand } from './augment';
 import { registerInfoCommand } from './info';
 
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerInfoCommand(program);
+  registerAugmentCommand(program);
   return program;
 }
 

@@ -1,0 +1,148 @@
+/**
+ * `dralab augment`: applies one operator (or, with --grid, every operator) to PNG/JPEG
+ * images and writes 8-bit PNGs rounded as Pillow would store them. Images are decoded and
+ * encoded with sharp (prebuilt libvips; its decoding matches Pillow's). Every input is
+ * read and every output computed before anything is written; each file is written to a
+ * temporary name and renamed, so an error leaves no partial output.
+ */
+import { existsSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import type { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs-core';
+import sharp from 'sharp';
+import { selectBackend } from '../backend/select';
+import { ALL_OP_NAMES, type OpName, DRA_OP_NAMES, applyOp, assertOpName, quantizeLikePil } from '../ops';
+import { Rng } from '../util/rng';
+
+export interface AugmentOptions {
+  op?: string;
+  magnitude: string;
+  sign: string;
+  interpolation: string;
+  fill: string;
+  input: string;
+  output: string;
+  grid?: boolean;
+  seed: string;
+}
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+
+interface Decoded {
+  path: string;
+  pixels: Uint8Array;
+  height: number;
+  width: number;
+  channels: 1 | 3;
+}
+
+function parseNumber(value: string, name: string, low: number, high: number): number {
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v < low || v > high) {
+    throw new Error(`--${name} must be a number in [${low}, ${high}], got '${value}'`);
+  }
+  return v;
+}
+
+async function decode(path: string): Promise<Decoded> {
+  try {
+    const { data, info } = await sharp(path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    if (info.channels === 1 || info.channels === 3) {
+      return { path, pixels: new Uint8Array(data), height: info.height, width: info.width, channels: info.channels };
+    }
+    const rgb = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return { path, pixels: new Uint8Array(rgb.data), height: rgb.info.height, width: rgb.info.width, channels: 3 };
+  } catch (err) {
+    throw new Error(`cannot read image '${path}': ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function listInputs(input: string): string[] {
+  if (!existsSync(input)) throw new Error(`--input '${input}' does not exist`);
+  if (!statSync(input).isDirectory()) return [input];
+  const files = readdirSync(input)
+    .filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()))
+    .sort()
+    .map((f) => join(input, f));
+  if (files.length === 0) throw new Error(`--input directory '${input}' holds no .png, .jpg or .jpeg files`);
+  return files;
+}
+
+/** Runs the command; returns the files written. */
+export async function runAugment(options: AugmentOptions, beforeCompute: () => Promise<unknown> = async () => undefined): Promise<string[]> {
+  const magnitude = parseNumber(options.magnitude, 'magnitude', 0, 1);
+  const sign = Number(options.sign);
+  if (sign !== 1 && sign !== -1) throw new Error(`--sign must be 1 or -1, got '${options.sign}'`);
+  const fill = parseNumber(options.fill, 'fill', 0, 255);
+  const interpolation = options.interpolation;
+  if (interpolation !== 'nearest' && interpolation !== 'bilinear') throw new Error(`--interpolation must be nearest or bilinear, got '${interpolation}'`);
+  const seed = parseNumber(options.seed, 'seed', 0, 2 ** 32 - 1);
+  let ops: OpName[];
+  if (options.grid) {
+    ops = ['Identity', ...DRA_OP_NAMES];
+  } else {
+    if (!options.op) throw new Error(`--op is required (one of ${ALL_OP_NAMES.join(', ')}) unless --grid is given`);
+    ops = [assertOpName(options.op, '--op')];
+  }
+  const inputs = listInputs(options.input);
+  const outputIsDir = inputs.length > 1 || statSync(options.input).isDirectory();
+  if (outputIsDir) {
+    if (existsSync(options.output) && !statSync(options.output).isDirectory()) throw new Error(`--output '${options.output}' must be a directory when --input is a directory`);
+  } else if (extname(options.output).toLowerCase() !== '.png') {
+    throw new Error(`--output '${options.output}' must be a .png file`);
+  }
+  const outDir = outputIsDir ? options.output : dirname(options.output);
+  if (!existsSync(outDir)) throw new Error(`output directory '${outDir}' does not exist`);
+  const decoded = [];
+  for (const path of inputs) decoded.push(await decode(path));
+  // The backend is started only once the arguments and images are known to be good.
+  await beforeCompute();
+
+  const rng = new Rng(seed);
+  const encoded: Array<{ target: string; png: Buffer }> = [];
+  for (const image of decoded) {
+    const { height, width, channels } = image;
+    const pixels = tf.tidy(() => {
+      const x = tf.tensor4d(Float32Array.from(image.pixels), [1, height, width, channels]);
+      const m = tf.tensor1d([magnitude]);
+      const s = tf.tensor1d([sign]);
+      const tiles = ops.map((op) => quantizeLikePil(applyOp(op, x, m, { sign: s, interpolation, fill, rng })));
+      return Uint8Array.from(tf.concat(tiles, 2).dataSync());
+    });
+    const png = await sharp(Buffer.from(pixels), { raw: { width: width * ops.length, height, channels } }).png().toBuffer();
+    const target = outputIsDir ? join(options.output, `${basename(image.path, extname(image.path))}.png`) : options.output;
+    encoded.push({ target, png });
+  }
+  const temps: string[] = [];
+  try {
+    for (const { target, png } of encoded) {
+      const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+      temps.push(temp);
+      await sharp(png).toFile(temp);
+    }
+    encoded.forEach(({ target }, i) => renameSync(temps[i]!, target));
+  } catch (err) {
+    for (const t of temps) if (existsSync(t)) unlinkSync(t);
+    throw err;
+  }
+  return encoded.map((e) => e.target);
+}
+
+export function registerAugmentCommand(program: Command): void {
+  program
+    .command('augment')
+    .description('apply one operator (or --grid: every operator) to an image or a directory of images; writes 8-bit PNG')
+    .option('--op <name>', `operator: ${ALL_OP_NAMES.join(', ')}`)
+    .requiredOption('--magnitude <m>', 'magnitude in [0, 1]')
+    .option('--sign <s>', 'sign of the magnitude for signed operators: 1 or -1', '1')
+    .option('--interpolation <mode>', 'nearest or bilinear (affine operators)', 'bilinear')
+    .option('--fill <v>', 'fill level 0..255 for pixels from outside the image and Cutout', '0')
+    .option('--seed <n>', 'seed for Cutout positions', '0')
+    .requiredOption('--input <path>', 'a .png/.jpg file or a directory of them')
+    .requiredOption('--output <path>', 'a .png file, or a directory when --input is one')
+    .option('--grid', 'write one image per input with every operator side by side (Identity first, then paper order)')
+    .action(async (options: AugmentOptions) => {
+      const written = await runAugment(options, () => selectBackend({ backend: program.opts<{ backend?: string }>().backend }));
+      for (const file of written) process.stdout.write(`${file}\n`);
+    });
+}
