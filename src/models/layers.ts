@@ -1,0 +1,180 @@
+/**
+ * Building blocks of the functional models: a parameter table that can be counted
+ * without allocating anything, and the layers (convolution, BatchNorm, dense) as
+ * closures over indices into that table.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '../backend/gradients';
+import type { StateUpdate } from './types';
+import { Rng } from '../util/rng';
+
+/** How a parameter starts. */
+export type Init =
+  /** He normal over fan-out (kh*kw*out), as torchvision's ResNets and the WRN code. */
+  | 'he-fan-out'
+  /** Normal with std 1/sqrt(fan-in): keeps logits at unit scale. */
+  | 'dense'
+  | 'zeros'
+  | 'ones';
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: Init;
+  trainable: boolean;
+}
+
+/** The parameter table of one network, filled by the layer constructors below. */
+export class ParamTable {
+  readonly specs: ParamSpec[] = [];
+
+  add(name: string, shape: number[], init: Init, trainable = true): number {
+    this.specs.push({ name, shape, init, trainable });
+    return this.specs.length - 1;
+  }
+
+  /** Number of trainable scalars. */
+  trainableCount(): number {
+    return this.specs.filter((s) => s.trainable).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  }
+}
+
+/** What a forward pass needs besides its input. */
+export interface ForwardContext {
+  /** One variable per ParamTable entry, same order. */
+  params: readonly tf.Variable[];
+  training: boolean;
+  stateUpdates: StateUpdate[] | undefined;
+}
+
+export type Layer = (ctx: ForwardContext, x: tf.Tensor4D) => tf.Tensor4D;
+
+let modelCounter = 0;
+
+/** Allocates the table's variables with a seeded initialisation (same seed, same weights). */
+export function allocate(table: ParamTable, prefix: string, seed: number): tf.Variable[] {
+  const rng = new Rng(seed);
+  const id = `${prefix}#${modelCounter++}`;
+  return table.specs.map((spec) => {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    let values: Float32Array;
+    if (spec.init === 'zeros') values = new Float32Array(size);
+    else if (spec.init === 'ones') values = new Float32Array(size).fill(1);
+    else if (spec.init === 'he-fan-out') {
+      const [kh, kw, , out] = spec.shape as [number, number, number, number];
+      values = rng.normal(size, 0, Math.sqrt(2 / (kh * kw * out)));
+    } else {
+      values = rng.normal(size, 0, 1 / Math.sqrt(spec.shape[0]!));
+    }
+    // Variables are not owned by tidy scopes; the initial tensor is.
+    return tf.tidy(() => tf.variable(tf.tensor(values, spec.shape), spec.trainable, `${id}/${spec.name}`));
+  });
+}
+
+/** A k x k convolution without bias, zero padding floor(k/2) on each side as in PyTorch. */
+export function conv(table: ParamTable, name: string, k: number, inChannels: number, outChannels: number, stride = 1): Layer {
+  const index = table.add(`${name}/kernel`, [k, k, inChannels, outChannels], 'he-fan-out');
+  const p = Math.floor(k / 2);
+  // 'same' equals symmetric padding only at stride 1; strided convs pad explicitly to
+  // stay identical to the PyTorch networks the published figures come from.
+  const pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] =
+    p === 0 ? 'valid' : stride === 1 ? 'same' : [[0, 0], [p, p], [p, p], [0, 0]];
+  return (ctx, x) => tf.conv2d(x, ctx.params[index] as tf.Variable<tf.Rank.R4>, stride, pad);
+}
+
+export const BN_EPSILON = 1e-5;
+/** PyTorch's convention: running = (1 - momentum) running + momentum batch. */
+export const BN_MOMENTUM = 0.1;
+
+/**
+ * Per-channel mean over N, H, W as a [C] vector: a global average pool per image, then a
+ * mean over the (small) batch axis. On wasm this is about 1.5x the cost of one
+ * elementwise op, where Mean over axes [0, 1, 2] first transposes the whole tensor.
+ */
+function channelMean(x: tf.Tensor4D): tf.Tensor1D {
+  const [n, h, w, c] = x.shape;
+  return tf.mean(tf.reshape(tf.avgPool(x, [h, w], 1, 'valid'), [n, c]), 0) as tf.Tensor1D;
+}
+
+/**
+ * Training-mode batch normalisation over N, H, W with a closed-form backward pass:
+ * dx = rstd * gamma * (dy - mean(dy) - xhat * mean(dy * xhat)). tfjs's own
+ * FusedBatchNorm gradient tiles the variance to the full input size and routes through
+ * the mean/variance graph; this one is a handful of broadcast ops and two reductions.
+ */
+function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D | undefined, beta: tf.Tensor1D | undefined, onMoments: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
+  const inputs: tf.Tensor[] = gamma && beta ? [x, gamma, beta] : [x];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const xIn = args[0] as tf.Tensor4D;
+    const mean = channelMean(xIn);
+    const centred = tf.sub(xIn, mean) as tf.Tensor4D;
+    const variance = channelMean(tf.square(centred) as tf.Tensor4D);
+    onMoments(mean, variance);
+    const rstd = tf.rsqrt(tf.add(variance, BN_EPSILON));
+    const xhat = tf.mul(centred, rstd) as tf.Tensor4D;
+    const g = inputs.length === 3 ? (args[1] as tf.Tensor1D) : undefined;
+    const value = g ? tf.add(tf.mul(xhat, g), args[2] as tf.Tensor1D) : xhat;
+    save(g ? [xhat, rstd, g] : [xhat, rstd]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, r, gm] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D | undefined];
+        const dy4 = dy as tf.Tensor4D;
+        const meanDy = channelMean(dy4);
+        const meanDyXhat = channelMean(tf.mul(dy4, xh) as tf.Tensor4D);
+        const scale = gm ? tf.mul(r, gm) : r;
+        const dx = tf.mul(tf.sub(tf.sub(dy4, meanDy), tf.mul(xh, meanDyXhat)), scale);
+        if (!gm) return [dx];
+        const count = dy.size / dy.shape[3]!;
+        return [dx, tf.mul(meanDyXhat, count), tf.mul(meanDy, count)];
+      },
+    };
+  });
+  return f(...inputs) as tf.Tensor4D;
+}
+
+/**
+ * BatchNorm over the channel axis. Training mode normalises with batch statistics and,
+ * when the caller collects them, pushes running-statistic updates (unbiased variance, as
+ * PyTorch) instead of assigning them, so a step can be abandoned without side effects.
+ */
+export function batchNorm(table: ParamTable, name: string, channels: number, affine: boolean): Layer {
+  const gammaIndex = affine ? table.add(`${name}/gamma`, [channels], 'ones') : -1;
+  const betaIndex = affine ? table.add(`${name}/beta`, [channels], 'zeros') : -1;
+  const meanIndex = table.add(`${name}/running_mean`, [channels], 'zeros', false);
+  const varIndex = table.add(`${name}/running_var`, [channels], 'ones', false);
+  return (ctx, x) => {
+    const gamma = affine ? (ctx.params[gammaIndex] as tf.Tensor1D) : undefined;
+    const beta = affine ? (ctx.params[betaIndex] as tf.Tensor1D) : undefined;
+    const runningMean = ctx.params[meanIndex]!;
+    const runningVar = ctx.params[varIndex]!;
+    if (!ctx.training) {
+      const scale = tf.rsqrt(tf.add(runningVar, BN_EPSILON));
+      const normalised = tf.mul(tf.sub(x, runningMean), gamma ? tf.mul(scale, gamma) : scale);
+      return (beta ? tf.add(normalised, beta) : normalised) as tf.Tensor4D;
+    }
+    const updates = ctx.stateUpdates;
+    return batchNormTraining(x, gamma, beta, (mean, variance) => {
+      if (!updates) return;
+      const count = x.size / channels;
+      const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
+      updates.push({ variable: runningMean, value: tf.keep(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM))) });
+      updates.push({ variable: runningVar, value: tf.keep(tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM))) });
+    });
+  };
+}
+
+/** Fully connected layer with bias, on [N, inFeatures]. */
+export function dense(table: ParamTable, name: string, inFeatures: number, outFeatures: number): (ctx: ForwardContext, x: tf.Tensor2D) => tf.Tensor2D {
+  const kernel = table.add(`${name}/kernel`, [inFeatures, outFeatures], 'dense');
+  const bias = table.add(`${name}/bias`, [outFeatures], 'zeros');
+  return (ctx, x) => tf.add(tf.matMul(x, ctx.params[kernel] as tf.Tensor2D), ctx.params[bias]!) as tf.Tensor2D;
+}
+
+export const relu: (x: tf.Tensor4D) => tf.Tensor4D = (x) => tf.relu(x);
+
+/** Global average pooling over H, W: [N, H, W, C] -> [N, C]. */
+export function globalAveragePool(x: tf.Tensor4D): tf.Tensor2D {
+  return tf.mean(x, [1, 2]) as tf.Tensor2D;
+}
