@@ -47,12 +47,10 @@ function halve(perClass: readonly ArrayLike<number>[]): [number[], number[]] {
   const a: number[] = [];
   const b: number[] = [];
   for (const indices of perClass) {
-    for (let i = 0; i < indices.length; i++) {
-      // Alternate per image, starting with whichever half is shorter, so odd classes balance out.
-      const first = a.length <= b.length ? a : b;
-      const second = first === a ? b : a;
-      (i % 2 === 0 ? first : second).push(indices[i]!);
-    }
+    // Alternate per image, starting each class with the shorter half, so odd classes balance out.
+    const first = a.length <= b.length ? a : b;
+    const second = first === a ? b : a;
+    for (let i = 0; i < indices.length; i++) (i % 2 === 0 ? first : second).push(indices[i]!);
   }
   return [a, b];
 }
