@@ -1,6 +1,20 @@
+/**
+ * dralab: Differentiable RandAugment on TensorFlow.js.
+ * Loading this module registers tfjs gradients; call selectBackend() (or create a
+ * search, which does) before computing.
+ */
+export * from './backend/gradients';
 export * from './backend/select';
-export * from './ops/names';
 export * from './util/rng';
-export type * from './models/types';
+export * from './ops';
+export * from './policy';
 export * from './data';
-export type * from './search/record';
+export { createModel, countParameters, MODEL_NAMES, type ModelName } from './models';
+export type { Model, ModelOptions, StateUpdate, ApplyOptions as ModelApplyOptions } from './models/types';
+export * from './train/optim';
+export * from './train/losses';
+export * from './train/schedule';
+export * from './train/step';
+export * from './train/train';
+export * from './search';
+export * from './notebook';

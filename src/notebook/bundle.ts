@@ -1,0 +1,61 @@
+/**
+ * MIME bundles for figures: plotly JSON (JupyterLab/Notebook 7 with plotly, VS Code),
+ * self-contained HTML (plotly.js from the npm package, inlined once per kernel session),
+ * a static SVG for viewers that run no scripts, and text.
+ */
+import { figureHtml, figureToSvg, plotlyScriptTag, type Figure } from '../../widgets';
+import { uniqueId, type MimeBundle } from './kernel';
+
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+
+/** A figure plus the words that stand for it where nothing else can be shown. */
+export interface Displayable {
+  figure: Figure;
+  /** text/plain: a short summary (a terminal or a log shows only this). */
+  text: string;
+}
+
+/**
+ * Whether plotly.js has been put into an output of this kernel session yet. Module state
+ * is kernel-session state: the kernel process loads this module once.
+ */
+const session = { plotlyInlined: false };
+
+/** Forgets that plotly.js was inlined, so the next output carries it again. */
+export function resetPlotly(): void {
+  session.plotlyInlined = false;
+}
+
+export function plotlyInlined(): boolean {
+  return session.plotlyInlined;
+}
+
+export function markPlotlyInlined(): void {
+  session.plotlyInlined = true;
+}
+
+export interface BundleOptions {
+  /** Put plotly.js into this output: 'auto' does it once per session. */
+  inlinePlotly?: 'auto' | 'always' | 'never';
+  /** Container element id (default: a fresh unique one). */
+  elementId?: string;
+}
+
+/** plotly's JSON MIME type takes data/layout/frames/config as they are. */
+export function plotlyJson(figure: Figure): object {
+  return { data: figure.data, layout: figure.layout, ...(figure.frames ? { frames: figure.frames } : {}), config: figure.config ?? {} };
+}
+
+export function figureBundle(item: Displayable, options: BundleOptions = {}): MimeBundle {
+  const mode = options.inlinePlotly ?? 'auto';
+  const inline = mode === 'always' || (mode === 'auto' && !session.plotlyInlined);
+  const svg = figureToSvg(item.figure);
+  const html = (inline ? plotlyScriptTag() : '') + figureHtml(item.figure, { elementId: options.elementId ?? uniqueId('dralab-fig'), staticSvg: svg });
+  if (inline) session.plotlyInlined = true;
+  return {
+    [PLOTLY_MIME]: plotlyJson(item.figure),
+    'text/html': html,
+    'image/svg+xml': svg,
+    'text/plain': item.text,
+  };
+}

@@ -1,0 +1,10 @@
+/** The kernel side of notebooks: rich outputs for tslab, live dashboards, stop handling. */
+export { display, UpdatableOutput } from './display';
+export { figureBundle, plotlyJson, resetPlotly, PLOTLY_MIME, type Displayable, type BundleOptions } from './bundle';
+export { setDisplaySink, inKernel, type DisplaySink, type DisplayContent, type MimeBundle } from './kernel';
+export { plot, type SampleSource } from './plot';
+export * as figures from './figures';
+export { show, Dashboard, DASHBOARD_DEFAULTS, type DashboardOptions, type DashboardState, type RunSummary, type RunnableSearch } from './live';
+export { StopSignal, interruptSignal } from './stop';
+export { loadRun, type LoadedRun, type SearchLike, type HistoryLike, type PolicySource } from './shape';
+export { pngDataUri, encodeSamples, galleryData } from './images';
