@@ -5,6 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerAugmentCommand } from './augment';
 import { registerInfoCommand } from './info';
+import { registerKernelCommand } from './kernel';
+import { registerSearchCommand } from './search';
+import { registerTrainCommand } from './train';
 
 export function buildProgram(): Command {
   const program = new Command('dralab')
@@ -13,7 +16,10 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerInfoCommand(program);
+  registerKernelCommand(program);
   registerAugmentCommand(program);
+  registerSearchCommand(program);
+  registerTrainCommand(program);
   return program;
 }
 

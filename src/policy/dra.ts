@@ -64,6 +64,8 @@ export interface PolicyDraw {
   eps: Float32Array[];
   /** Per layer: ±1 per sample (used by signed ops). */
   sign: Float32Array[];
+  /** Per layer: Cutout square centres [N * 2] as (row, column) fractions in [0, 1). */
+  cutoutCentre: Float32Array[];
 }
 
 /** What a draw chose for each sample (for inspection and sample grids). */
@@ -131,7 +133,7 @@ export class DraPolicy {
   /** Draws the random part of augmenting n images. */
   sample(n: number, rng: Rng): PolicyDraw {
     const k = this.ops.length;
-    const draw: PolicyDraw = { gumbel: [], applied: [], eps: [], sign: [] };
+    const draw: PolicyDraw = { gumbel: [], applied: [], eps: [], sign: [], cutoutCentre: [] };
     const [pMin, pMax] = this.config.applyProbability;
     for (let d = 0; d < this.depth; d++) {
       draw.gumbel.push(rng.gumbel(n * k));
@@ -143,6 +145,7 @@ export class DraPolicy {
       draw.applied.push(applied);
       draw.eps.push(rng.normal(n));
       draw.sign.push(rng.signs(n));
+      draw.cutoutCentre.push(rng.uniform(2 * n));
     }
     return draw;
   }
@@ -175,7 +178,9 @@ export class DraPolicy {
           }
           chosen[i] = best;
         }
-        const oneHot = tf.cast(tf.oneHot(tf.tensor1d(chosen, "int32"), k), "float32");
+        const oneHotValues = new Float32Array(n * k);
+        for (let i = 0; i < n; i++) oneHotValues[i * k + chosen[i]!] = 1;
+        const oneHot = tf.tensor2d(oneHotValues, [n, k]);
         const wRow = tf.slice(this.weights, [d, 0], [1, k]);
         const soft = tf.softmax(tf.div(tf.add(wRow, tf.tensor2d(gumbel, [n, k])), this.config.temperature));
         const hard = tf.add(tf.sub(oneHot, stopGradient(soft)), soft); // [N, K]
@@ -195,7 +200,7 @@ export class DraPolicy {
         for (let i = 0; i < n; i++) opIndex[i] = applied[i] ? chosen[i]! : -1;
 
         const xm = straightThroughMagnitude(x, m);
-        let y = applyPerSample(xm, this.ops, opIndex, m, draw.sign[d]!, this.config.geometry);
+        let y = applyPerSample(xm, this.ops, opIndex, m, draw.sign[d]!, { ...this.config.geometry, cutoutCentre: tf.tensor2d(draw.cutoutCentre[d]!, [n, 2]) });
         if (!this.config.operatorGradients) y = tf.add(xm, stopGradient(tf.sub(y, xm))) as tf.Tensor4D;
         x = tf.add(tf.mul(y, tf.reshape(hChosen, [n, 1, 1, 1])), tf.reshape(hOthers, [n, 1, 1, 1])) as tf.Tensor4D;
 

@@ -16,6 +16,8 @@ export interface LayerDraw {
   opIndex: Int32Array;
   magnitude: Float32Array;
   sign: Float32Array;
+  /** Cutout square centres [N * 2] as (row, column) fractions in [0, 1). */
+  cutoutCentre: Float32Array;
 }
 
 function sampleCategorical(probabilities: readonly number[], u: number): number {
@@ -58,7 +60,7 @@ export class FrozenPolicy {
         opIndex[i] = applied ? op : -1;
         magnitude[i] = Math.min(1, Math.max(0, m));
       }
-      return { opIndex, magnitude, sign };
+      return { opIndex, magnitude, sign, cutoutCentre: rng.uniform(2 * n) };
     });
   }
 
@@ -73,7 +75,7 @@ export class FrozenPolicy {
     return tf.tidy(() => {
       let x = images;
       for (const draw of draws) {
-        x = applyPerSample(x, this.file.ops, draw.opIndex, tf.tensor1d(draw.magnitude), draw.sign, options);
+        x = applyPerSample(x, this.file.ops, draw.opIndex, tf.tensor1d(draw.magnitude), draw.sign, { ...options, cutoutCentre: tf.tensor2d(draw.cutoutCentre, [draw.opIndex.length, 2]) });
       }
       return tf.clipByValue(x, 0, 255) as tf.Tensor4D;
     });

@@ -10,6 +10,9 @@ export const searchConfigSchema = z.object({
   data: z.string().min(1),
   /** Model name (see MODEL_NAMES). */
   model: z.string().min(1),
+  /** Limit the training / test images loaded (synthetic: how many to generate). */
+  trainCount: z.number().int().positive().optional(),
+  testCount: z.number().int().positive().optional(),
   seed: z.number().int().min(0),
   batchSize: z.number().int().positive(),
   /** Total search steps (the cosine schedule spans them). */

@@ -13,7 +13,7 @@ import { loadDataset } from '../data';
 import { readCheckpoint, writeCheckpoint, type NamedArray } from './checkpoint';
 import { resolveSearchConfig, type SearchConfig } from './config';
 import { History } from './history';
-import { DraSearch } from './search';
+import { DraSearch, datasetOptions } from './search';
 
 interface CheckpointState {
   config: SearchConfig;
@@ -82,7 +82,7 @@ export async function loadSearch(dir: string, options: { backend?: string } = {}
   const state = checkpoint.state as CheckpointState;
   const config = resolveSearchConfig(state.config);
   const backend = await selectBackend(options.backend ? { backend: options.backend } : {});
-  const dataset = await loadDataset(config.data, { seed: config.seed });
+  const dataset = await loadDataset(config.data, datasetOptions(config));
   const search = new DraSearch({ config, dataset, backend });
   const take = (name: string): tf.Tensor => {
     const a = checkpoint.arrays.get(name);

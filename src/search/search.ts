@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendReport } from '../backend/select';
-import { BatchSampler, loadDataset, makeProxySplit, toTensors, type ProxySplit } from '../data';
+import { BatchSampler, loadDataset, sampleProxy, toTensors, type BatchSamplerState, type ProxySplit } from '../data';
 import type { Dataset, ImageSet } from '../data/types';
 import { createModel } from '../models';
 import type { Model, StateUpdate } from '../models/types';
@@ -63,8 +63,8 @@ interface Transaction {
   policyOptimizer: OptimizerState;
   modelOptimizer: OptimizerState;
   rng: RngState;
-  modelSampler: unknown;
-  policySampler: unknown;
+  modelSampler: BatchSamplerState;
+  policySampler: BatchSamplerState;
 }
 
 function isFiniteNumber(v: number): boolean {
@@ -92,7 +92,7 @@ export class DraSearch {
     const { backend: backendName, ...rest } = settings;
     const config = resolveSearchConfig(rest);
     const backend = await selectBackend(backendName ? { backend: backendName } : {});
-    const dataset = await loadDataset(config.data, { seed: config.seed });
+    const dataset = await loadDataset(config.data, datasetOptions(config));
     return new DraSearch({ config, dataset, backend });
   }
 
@@ -103,13 +103,14 @@ export class DraSearch {
     const c = this.config;
     this.rng = new Rng(c.seed);
     const splitRng = this.rng.fork();
-    this.proxy = makeProxySplit(this.dataset.train, {
-      ...(c.proxyClasses !== undefined && c.proxyPerClass !== undefined
-        ? { classes: c.proxyClasses, perClass: c.proxyPerClass }
-        : { fraction: c.proxyFraction, stratified: c.stratified }),
-      numClasses: this.dataset.numClasses,
-      rng: splitRng,
-    });
+    this.proxy = sampleProxy(
+      this.dataset.train,
+      c.proxyClasses !== undefined && c.proxyPerClass !== undefined
+        ? { kind: 'classes', classes: c.proxyClasses, perClass: c.proxyPerClass }
+        : { kind: 'fraction', fraction: c.proxyFraction, stratified: c.stratified },
+      splitRng,
+      this.dataset.numClasses,
+    );
     const { height, width, channels } = this.dataset.train;
     this.model = createModel(c.model, { numClasses: this.dataset.numClasses, inputShape: [height, width, channels], affineBatchNorm: false, seed: this.rng.nextUint32() });
     this.policy = new DraPolicy({
@@ -127,8 +128,8 @@ export class DraSearch {
     });
     this.policyOptimizer = new AdamW({ learningRate: c.policyLearningRate, beta1: c.policyBeta1, beta2: c.policyBeta2, weightDecay: c.policyWeightDecay });
     this.modelOptimizer = new SGD({ learningRate: c.modelLearningRate, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay });
-    this.modelSampler = new BatchSampler(this.proxy.model, c.batchSize, this.rng.fork());
-    this.policySampler = new BatchSampler(this.proxy.policy, c.batchSize, this.rng.fork());
+    this.modelSampler = new BatchSampler(this.proxy.model.count, { batchSize: c.batchSize, seed: this.rng.nextUint32() });
+    this.policySampler = new BatchSampler(this.proxy.policy.count, { batchSize: c.batchSize, seed: this.rng.nextUint32() });
     this.history.snapshots.push({ step: 0, policy: this.policy.snapshot() });
   }
 
@@ -138,7 +139,7 @@ export class DraSearch {
   }
 
   get stepsPerEpoch(): number {
-    return Math.max(1, Math.ceil(this.proxy.model.count / this.config.batchSize));
+    return this.modelSampler.batchesPerEpoch;
   }
 
   /** The model learning rate for a step (cosine over config.steps). */
@@ -168,8 +169,8 @@ export class DraSearch {
     this.policyOptimizer.loadState(tx.policyOptimizer);
     this.modelOptimizer.loadState(tx.modelOptimizer);
     this.rng = new Rng(tx.rng);
-    this.modelSampler.loadState(tx.modelSampler);
-    this.policySampler.loadState(tx.policySampler);
+    this.modelSampler = BatchSampler.fromState(tx.modelSampler);
+    this.policySampler = BatchSampler.fromState(tx.policySampler);
     this.release(tx);
   }
 
@@ -464,7 +465,7 @@ export class DraSearch {
   }
 
   /** Internal state for checkpoints (see ./persist). */
-  exportState(): { stepsDone: number; rng: RngState; modelSampler: unknown; policySampler: unknown; policyOptimizer: OptimizerState; modelOptimizer: OptimizerState } {
+  exportState(): { stepsDone: number; rng: RngState; modelSampler: BatchSamplerState; policySampler: BatchSamplerState; policyOptimizer: OptimizerState; modelOptimizer: OptimizerState } {
     return {
       stepsDone: this.stepsDone,
       rng: this.rng.state(),
@@ -478,8 +479,8 @@ export class DraSearch {
   importState(state: ReturnType<DraSearch['exportState']>): void {
     this.stepsDone = state.stepsDone;
     this.rng = new Rng(state.rng);
-    this.modelSampler.loadState(state.modelSampler);
-    this.policySampler.loadState(state.policySampler);
+    this.modelSampler = BatchSampler.fromState(state.modelSampler);
+    this.policySampler = BatchSampler.fromState(state.policySampler);
     this.policyOptimizer.loadState(state.policyOptimizer);
     this.modelOptimizer.loadState(state.modelOptimizer);
   }
@@ -502,6 +503,15 @@ export class DraSearch {
     this.policyOptimizer.dispose();
     this.modelOptimizer.dispose();
   }
+}
+
+/** What loadDataset needs to reproduce a search's data. */
+export function datasetOptions(config: SearchConfig): { seed: number; trainCount?: number; testCount?: number } {
+  return {
+    seed: config.seed,
+    ...(config.trainCount !== undefined ? { trainCount: config.trainCount } : {}),
+    ...(config.testCount !== undefined ? { testCount: config.testCount } : {}),
+  };
 }
 
 function emptyRecord(step: number): StepRecord {

@@ -1,0 +1,161 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { checkpointExists } from '../search/checkpoint';
+import { resolveSearchConfig, SEARCH_DEFAULTS, type SearchConfig } from '../search/config';
+import { loadSearch } from '../search/persist';
+import { DraSearch } from '../search/search';
+import { createProgress } from './progress';
+
+export function parseIntArg(name: string, min = 1): (v: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${value}'`);
+    return n;
+  };
+}
+
+export function parseNumberArg(name: string, min = -Infinity, max = Infinity): (v: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got '${value}'`);
+    return n;
+  };
+}
+
+interface SearchFlags {
+  data: string;
+  model: string;
+  steps?: number;
+  epochs?: number;
+  seed: number;
+  out?: string;
+  resume?: string;
+  batchSize: number;
+  depth: number;
+  tau: number;
+  lambda: number;
+  kl: boolean;
+  learnWeights: boolean;
+  learnMu: boolean;
+  learnSigma: boolean;
+  opGradients: boolean;
+  secondOrder?: boolean;
+  proxyFraction: number;
+  modelLr: number;
+  policyLr: number;
+  cutout: number;
+  checkpointEvery: number;
+  report: boolean;
+}
+
+async function writeOutputs(search: DraSearch, out: string): Promise<string | undefined> {
+  search.save(out);
+  try {
+    const { writeSearchReport } = require('../report') as typeof import('../report');
+    return writeSearchReport(search, join(out, 'report.html'));
+  } catch (err) {
+    process.stderr.write(`warning: report.html not written: ${(err as Error).message}\n`);
+    return undefined;
+  }
+}
+
+export function registerSearchCommand(program: Command): void {
+  program
+    .command('search')
+    .description('run a DRA policy search and write policy.json, history.jsonl, report.html and a checkpoint')
+    .option('--data <spec>', 'dataset spec: synthetic:colour, cifar10:<dir>, fashion-mnist[:<dir>], folder:<dir>', SEARCH_DEFAULTS.data)
+    .option('--model <name>', 'model: tiny-cnn, resnet-20, wrn-16-2, wrn-40-2, wrn-28-10, resnet-18, resnet-50', SEARCH_DEFAULTS.model)
+    .addOption(new Option('--steps <n>', 'search steps').argParser(parseIntArg('--steps')).conflicts('epochs'))
+    .addOption(new Option('--epochs <n>', 'search epochs over the model half of the proxy set').argParser(parseIntArg('--epochs')))
+    .option('--seed <s>', 'random seed', parseIntArg('--seed', 0), 0)
+    .option('--out <dir>', 'run folder to write (default runs/search-<seed>)')
+    .option('--resume <dir>', 'continue the search saved in this run folder')
+    .option('--batch-size <n>', 'batch size of both steps', parseIntArg('--batch-size'), SEARCH_DEFAULTS.batchSize)
+    .option('--depth <d>', 'augmentation layers D', parseIntArg('--depth'), SEARCH_DEFAULTS.depth)
+    .option('--tau <t>', 'Gumbel-softmax temperature', parseNumberArg('--tau', 1e-6), SEARCH_DEFAULTS.temperature)
+    .option('--lambda <l>', 'weight of the KL term', parseNumberArg('--lambda', 0), SEARCH_DEFAULTS.klWeight)
+    .option('--no-kl', 'drop the KL term from the policy loss')
+    .option('--no-learn-weights', 'keep the selecting weights uniform')
+    .option('--no-learn-mu', 'keep magnitude means fixed')
+    .option('--no-learn-sigma', 'keep magnitude standard deviations fixed')
+    .option('--no-op-gradients', 'straight-through gradients for every operator')
+    .option('--second-order', 'one-step unrolled (DARTS-style) policy gradient')
+    .option('--proxy-fraction <f>', 'fraction of the training set used as proxy (split in halves)', parseNumberArg('--proxy-fraction', 1e-6, 1), SEARCH_DEFAULTS.proxyFraction)
+    .option('--model-lr <lr>', 'model learning rate (cosine schedule)', parseNumberArg('--model-lr', 1e-9), SEARCH_DEFAULTS.modelLearningRate)
+    .option('--policy-lr <lr>', 'policy learning rate (AdamW)', parseNumberArg('--policy-lr', 1e-9), SEARCH_DEFAULTS.policyLearningRate)
+    .option('--cutout <px>', 'Cutout side after DRA in the model step (0 = off)', parseIntArg('--cutout', 0), SEARCH_DEFAULTS.cutout)
+    .option('--checkpoint-every <n>', 'save the run folder every n steps', parseIntArg('--checkpoint-every'), 50)
+    .option('--no-report', 'do not write report.html')
+    .action(async (flags: SearchFlags) => {
+      const backend = program.opts<{ backend?: string }>().backend;
+      let search: DraSearch;
+      let out: string;
+      if (flags.resume) {
+        out = resolve(flags.out ?? flags.resume);
+        if (!checkpointExists(join(resolve(flags.resume), 'checkpoint'))) throw new Error(`--resume ${flags.resume}: no checkpoint in that folder`);
+        search = await loadSearch(resolve(flags.resume), backend ? { backend } : {});
+        process.stderr.write(`resumed ${flags.resume} at step ${search.stepCount}/${search.config.steps}\n`);
+      } else {
+        out = resolve(flags.out ?? `runs/search-${flags.seed}`);
+        if (existsSync(join(out, 'checkpoint', 'manifest.json'))) throw new Error(`--out ${out} already holds a search; use --resume ${out} to continue it or choose another folder`);
+        const partial: Partial<SearchConfig> = {
+          data: flags.data,
+          model: flags.model,
+          seed: flags.seed,
+          batchSize: flags.batchSize,
+          depth: flags.depth,
+          temperature: flags.tau,
+          klWeight: flags.lambda,
+          useKl: flags.kl,
+          learnWeights: flags.learnWeights,
+          learnMu: flags.learnMu,
+          learnSigma: flags.learnSigma,
+          operatorGradients: flags.opGradients,
+          policyGradient: flags.secondOrder ? 'second' : 'first',
+          proxyFraction: flags.proxyFraction,
+          modelLearningRate: flags.modelLr,
+          policyLearningRate: flags.policyLr,
+          cutout: flags.cutout,
+        };
+        resolveSearchConfig(partial); // fail on bad flags before loading data
+        if (flags.epochs !== undefined) {
+          // Steps per epoch depend on the proxy size, known once the data is loaded.
+          const probe = await DraSearch.create({ ...partial, steps: 1, ...(backend ? { backend } : {}) });
+          partial.steps = flags.epochs * probe.stepsPerEpoch;
+          probe.dispose();
+        } else {
+          partial.steps = flags.steps ?? SEARCH_DEFAULTS.steps;
+        }
+        search = await DraSearch.create({ ...partial, ...(backend ? { backend } : {}) });
+      }
+      process.stderr.write(`backend: ${search.backend.backend}; data: ${search.dataset.description}; model: ${search.config.model} (${search.model.parameterCount()} parameters); proxy halves: ${search.proxy.model.count} + ${search.proxy.policy.count}\n`);
+      const controller = new AbortController();
+      const onSigint = () => {
+        if (controller.signal.aborted) process.exit(130);
+        process.stderr.write('\nstopping at the next step boundary (Ctrl-C again to quit without saving)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const progress = createProgress(search.config.steps, 'search', process.stderr, search.stepCount);
+      try {
+        const result = await search.run({
+          signal: controller.signal,
+          onStep: (rec) => {
+            progress.update(rec.step, { train: rec.trainLoss.toFixed(3), val: rec.valLoss.toFixed(3), kl: rec.kl.toFixed(3) });
+            if (rec.step % flags.checkpointEvery === 0) search.save(out);
+          },
+        });
+        progress.stop();
+        const report = flags.report ? await writeOutputs(search, out) : (search.save(out), undefined);
+        const status = result.reason === 'completed' ? 'finished' : `stopped (${result.reason}${result.error ? `: ${result.error.message}` : ''})`;
+        process.stdout.write(`search ${status} at step ${search.stepCount}/${search.config.steps}\n`);
+        process.stdout.write(`policy:  ${join(out, 'policy.json')}\nhistory: ${join(out, 'history.jsonl')}\n${report ? `report:  ${report}\n` : ''}resume:  dralab search --resume ${out}\n`);
+        if (result.reason === 'non-finite' || result.reason === 'callback-error') process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', onSigint);
+        search.dispose();
+      }
+    });
+}

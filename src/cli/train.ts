@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadDataset } from '../data';
+import { selectBackend } from '../backend/select';
+import { loadFrozenPolicy } from '../policy/frozen';
+import { writeTextAtomic } from '../search/persist';
+import { TRAIN_DEFAULTS, trainWithPolicy } from '../train/train';
+import { parseIntArg, parseNumberArg } from './search';
+
+interface TrainFlags {
+  data: string;
+  model: string;
+  policy: string;
+  epochs: number;
+  seed: number;
+  out: string;
+  batchSize: number;
+  lr: number;
+  cutout: number;
+}
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('train a model with a frozen policy and evaluate it on the held-out split')
+    .option('--data <spec>', 'dataset spec', 'synthetic:colour')
+    .option('--model <name>', 'model name', 'tiny-cnn')
+    .option('--policy <policy>', 'policy.json, a run folder, rand-m9-n2[-mstd0.5], trivial or none', 'none')
+    .option('--epochs <n>', 'training epochs', parseIntArg('--epochs'), 10)
+    .option('--seed <s>', 'random seed', parseIntArg('--seed', 0), 0)
+    .option('--out <dir>', 'folder for result.json', 'runs/train')
+    .option('--batch-size <n>', 'batch size', parseIntArg('--batch-size'), TRAIN_DEFAULTS.batchSize)
+    .option('--lr <lr>', 'initial learning rate (cosine schedule)', parseNumberArg('--lr', 1e-9), TRAIN_DEFAULTS.learningRate)
+    .option('--cutout <px>', 'Cutout side after the policy (0 = off)', parseIntArg('--cutout', 0), TRAIN_DEFAULTS.cutout)
+    .action(async (flags: TrainFlags) => {
+      const policySpec = /\.json$/.test(flags.policy) || !/^(rand-|trivial|none|ta$)/.test(flags.policy) ? (flags.policy.endsWith('.json') ? flags.policy : join(flags.policy, 'policy.json')) : flags.policy;
+      const policy = loadFrozenPolicy(policySpec);
+      const backend = await selectBackend({ backend: program.opts<{ backend?: string }>().backend });
+      const dataset = await loadDataset(flags.data, { seed: flags.seed });
+      const out = resolve(flags.out);
+      mkdirSync(out, { recursive: true });
+      process.stderr.write(`backend: ${backend.backend}; data: ${dataset.description}; policy: ${policy.describe()}\n`);
+      const result = await trainWithPolicy(dataset, policy, flags.policy, {
+        model: flags.model,
+        epochs: flags.epochs,
+        seed: flags.seed,
+        batchSize: flags.batchSize,
+        learningRate: flags.lr,
+        cutout: flags.cutout,
+        onEpoch: (e) => {
+          process.stderr.write(`epoch ${e.epoch}/${flags.epochs} train loss ${e.trainLoss.toFixed(3)} acc ${e.trainAccuracy.toFixed(3)} | test loss ${e.testLoss.toFixed(3)} acc ${e.testAccuracy.toFixed(3)} (${e.seconds.toFixed(1)} s)\n`);
+        },
+      });
+      result.backend = backend.backend;
+      const file = join(out, 'result.json');
+      writeTextAtomic(file, `${JSON.stringify(result, null, 2)}\n`);
+      process.stdout.write(`test accuracy ${result.testAccuracy.toFixed(4)} after ${flags.epochs} epochs (${result.seconds.toFixed(1)} s) -> ${file}\n`);
+    });
+}

@@ -1,0 +1,131 @@
+/**
+ * Final training with a frozen policy (DRA, RandAugment, TrivialAugment or none) and
+ * evaluation on the held-out split. Same optimiser family as the search's model step:
+ * SGD with Nesterov momentum, weight decay, cosine schedule, gradient-norm clip.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { BatchSampler, toTensors } from '../data';
+import type { Dataset, ImageSet } from '../data/types';
+import { createModel } from '../models';
+import type { Model } from '../models/types';
+import type { FrozenPolicy } from '../policy/frozen';
+import { cutoutMaskFor } from '../search/search';
+import { Rng } from '../util/rng';
+import { SGD } from './optim';
+import { cosineLearningRate } from './schedule';
+import { trainStep } from './step';
+
+export interface TrainOptions {
+  model: string;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+  gradClipNorm: number;
+  /** Cutout side applied after the policy (0 = off). */
+  cutout: number;
+  seed: number;
+  /** Called after every epoch with its summary; throwing stops training. */
+  onEpoch?: (epoch: EpochSummary) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'epochs'> = {
+  batchSize: 64,
+  learningRate: 0.05,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  gradClipNorm: 5,
+  cutout: 0,
+  seed: 0,
+};
+
+export interface EpochSummary {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+  seconds: number;
+}
+
+export interface TrainResult {
+  format: 'dralab.train-result';
+  data: string;
+  model: string;
+  policy: string;
+  seed: number;
+  epochs: EpochSummary[];
+  testAccuracy: number;
+  testLoss: number;
+  seconds: number;
+  backend?: string;
+}
+
+/** Accuracy and mean cross-entropy of a model on a labelled set (inference mode, batched). */
+export async function evaluate(model: Model, set: ImageSet, batchSize = 256): Promise<{ accuracy: number; loss: number }> {
+  let correct = 0;
+  let lossSum = 0;
+  for (let start = 0; start < set.count; start += batchSize) {
+    const indices = Int32Array.from({ length: Math.min(batchSize, set.count - start) }, (_, i) => start + i);
+    const { images, labels } = toTensors(set, indices);
+    const stats = tf.tidy(() => {
+      const logits = model.apply(images, { training: false });
+      const oneHot = tf.oneHot(labels, model.numClasses);
+      const loss = tf.sum(tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1)));
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
+      return tf.stack([loss, hits]);
+    });
+    const [l, h] = await stats.data();
+    lossSum += l!;
+    correct += h!;
+    tf.dispose([images, labels, stats]);
+  }
+  return { accuracy: correct / set.count, loss: lossSum / set.count };
+}
+
+/** Trains a fresh model on dataset.train augmented by `policy`, evaluating on dataset.test after each epoch. */
+export async function trainWithPolicy(dataset: Dataset, policy: FrozenPolicy, policyName: string, options: Partial<TrainOptions> & Pick<TrainOptions, 'model' | 'epochs'>): Promise<TrainResult> {
+  const o: TrainOptions = { ...TRAIN_DEFAULTS, ...options };
+  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new Error(`epochs must be a positive integer, got ${o.epochs}`);
+  const rng = new Rng(o.seed);
+  const { height, width, channels } = dataset.train;
+  const model = createModel(o.model, { numClasses: dataset.numClasses, inputShape: [height, width, channels], affineBatchNorm: true, seed: rng.nextUint32() });
+  const optimizer = new SGD({ learningRate: o.learningRate, momentum: o.momentum, nesterov: true, weightDecay: o.weightDecay });
+  const sampler = new BatchSampler(dataset.train.count, { batchSize: o.batchSize, seed: rng.nextUint32() });
+  const stepsPerEpoch = sampler.batchesPerEpoch;
+  const totalSteps = stepsPerEpoch * o.epochs;
+  const started = performance.now();
+  const epochs: EpochSummary[] = [];
+  try {
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const epochStart = performance.now();
+      let lossSum = 0;
+      let accSum = 0;
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        if (o.signal?.aborted) throw new Error('training aborted');
+        optimizer.learningRate = cosineLearningRate(o.learningRate, epoch * stepsPerEpoch + s, totalSteps);
+        const { images, labels } = toTensors(dataset.train, sampler.next());
+        const cutout = o.cutout > 0 ? cutoutMaskFor(images.shape, o.cutout, rng) : undefined;
+        const augmented = tf.tidy(() => {
+          const aug = policy.apply(images, rng);
+          return cutout ? (tf.mul(aug, tf.tensor4d(cutout, [images.shape[0], height, width, 1])) as tf.Tensor4D) : aug;
+        });
+        const { loss, accuracy } = await trainStep(model, optimizer, augmented, labels, { clipNorm: o.gradClipNorm });
+        tf.dispose([images, labels, augmented]);
+        lossSum += loss;
+        accSum += accuracy;
+      }
+      const test = await evaluate(model, dataset.test);
+      const summary: EpochSummary = { epoch: epoch + 1, trainLoss: lossSum / stepsPerEpoch, trainAccuracy: accSum / stepsPerEpoch, testLoss: test.loss, testAccuracy: test.accuracy, seconds: (performance.now() - epochStart) / 1000 };
+      epochs.push(summary);
+      await o.onEpoch?.(summary);
+    }
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+  const last = epochs[epochs.length - 1]!;
+  return { format: 'dralab.train-result', data: dataset.spec, model: o.model, policy: policyName, seed: o.seed, epochs, testAccuracy: last.testAccuracy, testLoss: last.testLoss, seconds: (performance.now() - started) / 1000 };
+}
