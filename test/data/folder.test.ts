@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadDataset } from '../../src/data';
@@ -47,8 +47,9 @@ test('folder: a JPEG decodes exactly as PIL decodes it, then resizes to the requ
     mkdirSync(join(tmp.dir, 'only'));
     const fixture = join(__dirname, '../../../test/fixtures/data/gradient.jpg');
     copyFileSync(fixture, join(tmp.dir, 'only', 'a.jpg'));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const reference = require('../../../test/fixtures/data/gradient.pil.json') as { height: number; width: number; pixels: number[] };
+    // Made by test/fixtures/data/make-jpeg-reference.py with PIL 9.4.
+    const referencePath = join(__dirname, '../../../test/fixtures/data/gradient.pil.json');
+    const reference = JSON.parse(readFileSync(referencePath, 'utf8')) as { height: number; width: number; pixels: number[] };
     const native = await loadDataset(`folder:${tmp.dir}`, { imageSize: [reference.height, reference.width], testFraction: 0 });
     assert.deepEqual(Array.from(native.train.images), reference.pixels);
     const resized = await loadDataset(`folder:${tmp.dir}`, { testFraction: 0 });
