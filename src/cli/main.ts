@@ -6,7 +6,6 @@ import { Command, CommanderError } from 'commander';
 import { registerAugmentCommand } from './augment';
 import { registerInfoCommand } from './info';
 import { registerKernelCommand } from './kernel';
-import { registerKernelCommand } from './kernel';
 import { registerSearchCommand } from './search';
 import { registerTrainCommand } from './train';
 
@@ -17,7 +16,6 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerInfoCommand(program);
-  registerKernelCommand(program);
   registerKernelCommand(program);
   registerAugmentCommand(program);
   registerSearchCommand(program);
