@@ -15,7 +15,7 @@ const maybeRound = <T extends tf.Tensor>(x: T, round: boolean): T => (round ? ro
 /** PIL's `convert('L')` weights: (19595 R + 38470 G + 7471 B + 0x8000) >> 16. */
 const LUMA = [19595 / 65536, 38470 / 65536, 7471 / 65536] as const;
 
-/** degenerate + factor (image - degenerate), clipped to [0, 255]; factor [N]. */
+/** degenerate + factor (image - degenerate), clipped to [0, 255]; factor [N]; degenerate broadcasts (e.g. [N,H,W,1] or [N,1,1,1]). */
 export function blend(degenerate: tf.Tensor4D, images: tf.Tensor4D, factor: tf.Tensor1D): tf.Tensor4D {
   return tf.tidy(() =>
     tf.clipByValue(tf.add(degenerate, tf.mul(perSample(factor), tf.sub(images, degenerate))), 0, 255) as tf.Tensor4D,
@@ -38,14 +38,14 @@ export function brightness(images: tf.Tensor4D, factor: tf.Tensor1D, _roundLikeP
 
 /** ImageEnhance.Color: blend with the image's grayscale version. */
 export function color(images: tf.Tensor4D, factor: tf.Tensor1D, roundLikePil = true): tf.Tensor4D {
-  return tf.tidy(() => blend(tf.broadcastTo(grayscale(images, roundLikePil), images.shape) as tf.Tensor4D, images, factor));
+  return tf.tidy(() => blend(grayscale(images, roundLikePil), images, factor));
 }
 
 /** ImageEnhance.Contrast: blend with a constant image of the rounded mean grayscale level. */
 export function contrast(images: tf.Tensor4D, factor: tf.Tensor1D, roundLikePil = true): tf.Tensor4D {
   return tf.tidy(() => {
     const mean = maybeRound(tf.mean(grayscale(images, roundLikePil), [1, 2, 3], true) as tf.Tensor4D, roundLikePil);
-    return blend(tf.broadcastTo(mean, images.shape) as tf.Tensor4D, images, factor);
+    return blend(mean, images, factor);
   });
 }
 
