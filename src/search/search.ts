@@ -67,6 +67,9 @@ interface Transaction {
   policySampler: BatchSamplerState;
 }
 
+/** A run stops after this many non-finite steps in a row, whatever onNonFinite says. */
+export const MAX_CONSECUTIVE_REJECTIONS = 5;
+
 function isFiniteNumber(v: number): boolean {
   return Number.isFinite(v);
 }
@@ -385,26 +388,34 @@ export class DraSearch {
    * or `stop()` is called. Always ends at a step boundary with the search intact.
    */
   async run(options: RunOptions = {}): Promise<RunResult> {
-    const target = Math.min(this.config.steps, this.stepsDone + (options.steps ?? this.config.steps - this.stepsDone));
+    // A rejected (non-finite) step uses up one of the requested steps without advancing
+    // stepCount, so a run whose losses stay non-finite still ends.
+    const attempts = Math.min(options.steps ?? Infinity, this.config.steps - this.stepsDone);
     const controller = new AbortController();
     this.stopController = controller;
     const onOuterAbort = () => controller.abort();
+    if (options.signal?.aborted) controller.abort();
     options.signal?.addEventListener('abort', onOuterAbort);
     const records: StepRecord[] = [];
+    let consecutiveRejections = 0;
     try {
-      while (this.stepsDone < target) {
-        if (controller.signal.aborted || options.signal?.aborted) return { records, reason: 'aborted' };
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        if (controller.signal.aborted) return { records, reason: 'aborted' };
         let record: StepRecord;
         try {
           record = await this.step(controller.signal);
+          consecutiveRejections = 0;
         } catch (err) {
           if (err instanceof SearchAbortedError) return { records, reason: 'aborted' };
           if (err instanceof NonFiniteLossError) {
             const rejected: StepRecord = { ...emptyRecord(this.stepsDone + 1), rejected: err.message };
             this.history.steps.push(rejected);
             records.push(rejected);
-            if (this.config.onNonFinite === 'stop') return { records, reason: 'non-finite', error: err };
-            // Skipping consumes the batch and randomness so the next step sees new data.
+            consecutiveRejections++;
+            if (this.config.onNonFinite === 'stop' || consecutiveRejections >= MAX_CONSECUTIVE_REJECTIONS) {
+              return { records, reason: 'non-finite', error: err };
+            }
+            // Skipping consumes the batches and randomness so the next attempt sees new data.
             this.rng.nextUint32();
             this.modelSampler.next();
             this.policySampler.next();
@@ -421,7 +432,7 @@ export class DraSearch {
           }
         }
       }
-      return { records, reason: 'completed' };
+      return { records, reason: controller.signal.aborted ? 'aborted' : 'completed' };
     } finally {
       options.signal?.removeEventListener('abort', onOuterAbort);
       if (this.stopController === controller) this.stopController = undefined;
