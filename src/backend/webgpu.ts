@@ -30,7 +30,9 @@ interface GpuAdapterInfo {
   readonly isFallbackAdapter?: boolean;
 }
 interface GpuDevice {
+  readonly queue: { onSubmittedWorkDone(): Promise<void> };
   destroy(): void;
+  addEventListener?(type: 'uncapturederror', listener: (event: { error?: { message: string } }) => void): void;
 }
 interface GpuAdapter {
   readonly info: GpuAdapterInfo;
@@ -168,13 +170,28 @@ function applySoftwareVulkan(file: string): void {
 }
 
 /**
- * The package reads GPU data synchronously through OffscreenCanvas, which Node does not
- * have; say so and name the asynchronous alternative instead of 'OffscreenCanvas is not
- * defined'. Data already on the CPU still reads synchronously.
+ * Makes two silent failures loud. (1) The package reads GPU data synchronously through
+ * OffscreenCanvas, which Node does not have: say so and name the asynchronous
+ * alternative instead of 'OffscreenCanvas is not defined' (data already on the CPU still
+ * reads synchronously). (2) WebGPU reports an invalid shader or pipeline only as an
+ * uncaptured device error and the package never looks, so the output would be garbage
+ * (NaN losses): the first such error since the last read fails the next read instead.
  */
-function withClearReadSyncError(backend: tf.KernelBackend): tf.KernelBackend {
+function withLoudFailures(backend: tf.KernelBackend, gpuDevice: GpuDevice): tf.KernelBackend {
+  const pending: string[] = [];
+  gpuDevice.addEventListener?.('uncapturederror', (event) => {
+    pending.push(event.error?.message ?? String(event));
+  });
+  const checkErrors = () => {
+    if (pending.length === 0) return;
+    const first = pending[0]!.split('\n').slice(0, 3).join(' | ');
+    const count = pending.length;
+    pending.length = 0;
+    throw new WebgpuDeviceError(`the WebGPU device reported ${count} error(s); results are invalid. First: ${first}`);
+  };
   const readSync = backend.readSync.bind(backend);
   backend.readSync = (dataId: object) => {
+    checkErrors();
     try {
       return readSync(dataId);
     } catch (err) {
@@ -184,7 +201,36 @@ function withClearReadSyncError(backend: tf.KernelBackend): tf.KernelBackend {
       throw err;
     }
   };
+  // Errors of one submission can arrive over several event-loop turns; once one is seen,
+  // wait for the queue and collect them all so they are not blamed on the next read.
+  const settle = async () => {
+    if (pending.length === 0) return;
+    await gpuDevice.queue.onSubmittedWorkDone();
+    // dawn.node delivers device events from a polling timer: wait until a few polls bring no more.
+    for (let seen = -1, quiet = 0; quiet < 3; ) {
+      await new Promise((done) => setTimeout(done, 5));
+      quiet = pending.length === seen ? quiet + 1 : 0;
+      seen = pending.length;
+    }
+  };
+  const read = backend.read.bind(backend);
+  backend.read = async (dataId: object) => {
+    await settle();
+    checkErrors();
+    const values = await read(dataId);
+    await settle();
+    checkErrors();
+    return values;
+  };
   return backend;
+}
+
+/** A WebGPU validation or out-of-memory error surfaced at the next read of a result. */
+export class WebgpuDeviceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebgpuDeviceError';
+  }
 }
 
 function isSoftwareAdapter(adapter: GpuAdapter): boolean {
@@ -284,7 +330,7 @@ export async function loadWebgpu(options: WebgpuOptions = {}): Promise<{ tfjsBac
     tf.removeBackend('webgpu');
     tf.registerBackend('webgpu', async () => {
       device = await chosen.requestDevice({ requiredFeatures, requiredLimits });
-      return withClearReadSyncError(new tfjsWebgpu.WebGPUBackend(device, chosen.info));
+      return withLoudFailures(new tfjsWebgpu.WebGPUBackend(device, chosen.info), device);
     }, 3);
   }
   ensureGradients();

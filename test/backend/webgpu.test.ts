@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { selectBackend, type BackendReport } from '../../src/backend/select';
-import { releaseWebgpu, softwareVulkanEnvFile } from '../../src/backend/webgpu';
+import { releaseWebgpu, softwareVulkanEnvFile, WebgpuDeviceError } from '../../src/backend/webgpu';
 import { Rng } from '../../src/util/rng';
 import { maxAbsDiff } from '../helpers/compare';
 
@@ -259,5 +259,15 @@ describe('webgpu backend (software Vulkan)', { skip: reason }, () => {
       worst = Math.max(worst, assertClose(gpu.weights[name]!, wasm.weights[name]!, 1e-4, `weights ${name} after 3 steps`));
     }
     t.diagnostic(`losses ${gpu.losses.map((l) => l.toFixed(6)).join(' ')}; worst relative error ${worst.toExponential(1)}`);
+  });
+
+  // Last: a device error can also fail the read after the one it is reported at.
+  it('an invalid shader fails the read loudly instead of returning garbage', async () => {
+    await tf.setBackend('webgpu');
+    // tfjs-backend-webgpu 4.22 generates invalid WGSL for pads of rank 5 and 6 ('cannot index
+    // type vec5'); WebGPU reports that only as an uncaptured device error.
+    const padded = tf.pad(tf.ones([1, 1, 1, 1, 2]), [[0, 0], [0, 0], [0, 0], [0, 0], [0, 1]]);
+    await assert.rejects(padded.data(), (err: unknown) => err instanceof WebgpuDeviceError && /vec5|Invalid/.test(err.message));
+    padded.dispose();
   });
 });
