@@ -81,11 +81,11 @@ export function checkPolicy(policy: PolicySnapshot, where: string): void {
 }
 
 /** A slider whose steps show frames `step <n>`, starting at `active`. */
-export function stepSlider(steps: readonly number[], active: number, prefix = 'step '): Slider {
+export function stepSlider(steps: readonly number[], active: number, prefix = 'step ', padTop = 40): Slider {
   return {
     active,
     currentvalue: { prefix },
-    pad: { t: 40 },
+    pad: { t: padTop },
     x: 0.05,
     len: 0.9,
     steps: steps.map((step) => ({

@@ -64,7 +64,7 @@ export function magnitudeDistributions(snapshots: readonly SnapshotRecord[], opt
     data: traces,
     layout: {
       title: { text: o.title, x: 0.2 },
-      height: o.height + (snapshots.length > 1 ? 70 : 0),
+      height: o.height + (snapshots.length > 1 ? 120 : 0),
       margin: { l: 60, r: 20, t: 70, b: 90 },
       hovermode: 'closest',
       xaxis: { type: 'category', tickangle: -45 },
@@ -77,7 +77,7 @@ export function magnitudeDistributions(snapshots: readonly SnapshotRecord[], opt
   if (snapshots.length > 1) {
     const indices = traces.map((_, d) => d);
     figure.frames = snapshots.map((s): Frame => ({ name: frameName(s.step), data: indices.map((d) => layerData(s, d)), traces: indices }));
-    figure.layout.sliders = [stepSlider(snapshots.map((s) => s.step), initial)];
+    figure.layout.sliders = [stepSlider(snapshots.map((s) => s.step), initial, 'step ', 100)];
   }
   return figure;
 }

@@ -59,7 +59,7 @@ export function probabilityHeatmap(snapshots: readonly SnapshotRecord[], options
     data: [base],
     layout: {
       title: { text: `${o.title} (step ${snapshots[initial]!.step})`, x: 0.02 },
-      height: o.height ?? 160 + 34 * layers + (snapshots.length > 1 ? 70 : 0),
+      height: o.height ?? 160 + 34 * layers + (snapshots.length > 1 ? 120 : 0),
       margin: { l: 70, r: 20, t: 50, b: 90 },
       xaxis: { type: 'category', tickangle: -45 },
       yaxis: { type: 'category', autorange: 'reversed' },
@@ -69,7 +69,7 @@ export function probabilityHeatmap(snapshots: readonly SnapshotRecord[], options
   if (o.width !== undefined) figure.layout.width = o.width;
   if (snapshots.length > 1) {
     figure.frames = snapshots.map((s): Frame => ({ name: frameName(s.step), data: [{ z: zOf(s) }], traces: [0] }));
-    figure.layout.sliders = [stepSlider(snapshots.map((s) => s.step), initial)];
+    figure.layout.sliders = [stepSlider(snapshots.map((s) => s.step), initial, 'step ', 100)];
   }
   return figure;
 }

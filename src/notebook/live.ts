@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import { figureHtml, figureToSvg, lossCurves, magnitudeDistributions, plotlyScriptTag, probabilityHeatmap, type Figure } from '../../widgets';
 import { escapeXml } from '../../widgets/svg';
 import type { StepRecord } from '../search/record';
-import { markPlotlyInlined } from './bundle';
+import { markPlotlyInlined, plotlyInlined } from './bundle';
 import { UpdatableOutput } from './display';
 import { lastStepText, policyText } from './figures';
 import { sendDisplay, uniqueId, type MimeBundle } from './kernel';
@@ -58,12 +58,13 @@ export interface RunSummary {
 /** The run in flight on each search, so a new run waits for an interrupted one to finish its step. */
 const activeRuns = new WeakMap<object, Promise<unknown>>();
 
-let loaderSent = false;
-
-/** A separate, never-updated output carrying plotly.js, so updated outputs need not. */
+/**
+ * A separate, never-updated output carrying plotly.js, so updated outputs need not (an
+ * updated output would drop it from the saved notebook). Skipped when an ordinary figure
+ * output of this session already carries it: those are never replaced either.
+ */
 function ensurePlotlyLoader(): void {
-  if (loaderSent) return;
-  loaderSent = true;
+  if (plotlyInlined()) return;
   markPlotlyInlined();
   sendDisplay({ data: { 'text/html': `${plotlyScriptTag()}<div class="dralab-plotly-loader" style="display:none"></div>`, 'text/plain': '' }, metadata: {}, transient: {} });
 }
