@@ -37,29 +37,25 @@ function pair(value: number | [number, number], what: string): [number, number] 
   return out;
 }
 
+type Explicit4d = [[number, number], [number, number], [number, number], [number, number]];
+
 /**
- * Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC
- * tensor, so that composed convolutions can ask for any border without caring whether
- * the forward pass left rows unused.
+ * Prepares an NHWC tensor for a 'valid'-style convolution that needs the given border
+ * on each spatial side: negative amounts crop rows the forward pass never read, and the
+ * non-negative remainder is returned as explicit convolution padding (XNNPACK pads
+ * internally, which saves a full-size pad copy).
  */
-function padOrCrop4d(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
-  let out = x;
+function cropForPadding(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): { source: tf.Tensor4D; pad: Explicit4d } {
   const cropTop = Math.max(0, -top);
   const cropBottom = Math.max(0, -bottom);
   const cropLeft = Math.max(0, -left);
   const cropRight = Math.max(0, -right);
+  let source = x;
   if (cropTop + cropBottom + cropLeft + cropRight > 0) {
-    const [n, h, w, c] = out.shape;
-    out = tf.slice(out, [0, cropTop, cropLeft, 0], [n, h - cropTop - cropBottom, w - cropLeft - cropRight, c]);
+    const [n, h, w, c] = x.shape;
+    source = tf.slice(x, [0, cropTop, cropLeft, 0], [n, h - cropTop - cropBottom, w - cropLeft - cropRight, c]);
   }
-  const padTop = Math.max(0, top);
-  const padBottom = Math.max(0, bottom);
-  const padLeft = Math.max(0, left);
-  const padRight = Math.max(0, right);
-  if (padTop + padBottom + padLeft + padRight > 0) {
-    out = tf.pad(out, [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]]);
-  }
-  return out;
+  return { source, pad: [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]] };
 }
 
 /**
@@ -99,9 +95,9 @@ function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.N
     const { top, left } = info.padInfo;
     const bottom = kh + (oh - 1) * sh - h - top;
     const right = kw + (ow - 1) * sw - w - left;
-    const xT = padOrCrop4d(tf.transpose(x, [3, 1, 2, 0]), top, bottom, left, right);
+    const { source, pad } = cropForPadding(tf.transpose(x, [3, 1, 2, 0]), top, bottom, left, right);
     const dyT = tf.transpose(dy, [1, 2, 0, 3]);
-    const dW = tf.conv2d(xT, dyT as tf.Tensor4D, 1, 'valid', 'NHWC', [sh, sw]);
+    const dW = tf.conv2d(source, dyT as tf.Tensor4D, 1, pad, 'NHWC', [sh, sw]);
     return tf.transpose(dW, [1, 2, 0, 3]);
   });
 }
@@ -125,9 +121,9 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.Na
     const padLeft = kw - 1 - left;
     const padBottom = h - up.shape[1] + kh - 1 - padTop;
     const padRight = w - up.shape[2] + kw - 1 - padLeft;
-    const source = padOrCrop4d(up, padTop, padBottom, padLeft, padRight);
+    const { source, pad } = cropForPadding(up, padTop, padBottom, padLeft, padRight);
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    return tf.conv2d(source, flipped, 1, 'valid');
+    return tf.conv2d(source, flipped, 1, pad);
   });
 }
 
@@ -161,9 +157,9 @@ function depthwiseBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; attrs: t
     const cm = channels * multiplier;
     const xExpanded = multiplier === 1 ? x : tf.reshape(tf.tile(tf.reshape(x, [n, h, w, channels, 1]), [1, 1, 1, 1, multiplier]), [n, h, w, cm]);
     const xT = tf.reshape(tf.transpose(xExpanded, [1, 2, 0, 3]), [1, h, w, n * cm]) as tf.Tensor4D;
-    const xPadded = padOrCrop4d(xT, top, bottom, left, right);
+    const { source, pad } = cropForPadding(xT, top, bottom, left, right);
     const dyT = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [oh, ow, n * cm, 1]) as tf.Tensor4D;
-    const perImage = tf.depthwiseConv2d(xPadded, dyT, 1, 'valid', 'NHWC', [sh, sw]);
+    const perImage = tf.depthwiseConv2d(source, dyT, 1, pad, 'NHWC', [sh, sw]);
     return tf.reshape(tf.sum(tf.reshape(perImage, [kh, kw, n, cm]), 2), [kh, kw, channels, multiplier]);
   });
 }
@@ -187,10 +183,10 @@ function depthwiseBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs: tf
     const padLeft = kw - 1 - left;
     const padBottom = h - up.shape[1] + kh - 1 - padTop;
     const padRight = w - up.shape[2] + kw - 1 - padLeft;
-    const source = padOrCrop4d(up, padTop, padBottom, padLeft, padRight);
+    const { source, pad } = cropForPadding(up, padTop, padBottom, padLeft, padRight);
     const cm = channels * multiplier;
     const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, cm, 1]) as tf.Tensor4D;
-    const perOutput = tf.depthwiseConv2d(source, flipped, 1, 'valid');
+    const perOutput = tf.depthwiseConv2d(source, flipped, 1, pad);
     if (multiplier === 1) return perOutput;
     return tf.sum(tf.reshape(perOutput, [n, h, w, channels, multiplier]), 4);
   });

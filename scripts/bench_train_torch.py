@@ -1,0 +1,91 @@
+#!/usr/bin/python3
+"""One full training step (forward, backward, SGD momentum update) of CIFAR ResNet-20 in
+PyTorch on the CPU, the peer of test/bench/train.ts. Same network as dralab's
+'resnet-20' (option-A shortcuts, 0.27M parameters), same batch and optimiser.
+Prints one JSON object: per-step milliseconds and the settings used.
+
+usage: bench_train_torch.py [--batch 64] [--steps 5] [--warmup 2] [--threads 1]
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.extra = cout - cin
+        self.stride = stride
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        s = x[:, :, ::2, ::2] if self.stride == 2 else x
+        if self.extra > 0:
+            s = F.pad(s, (0, 0, 0, 0, self.extra // 2, self.extra - self.extra // 2))
+        return F.relu(y + s)
+
+
+class ResNet20(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        blocks, cin = [], 16
+        for s, cout in enumerate([16, 32, 64]):
+            for b in range(3):
+                blocks.append(BasicBlock(cin, cout, 2 if (b == 0 and s > 0) else 1))
+                cin = cout
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(64, num_classes)
+
+    def forward(self, x):
+        h = self.blocks(F.relu(self.bn(self.stem(x))))
+        return self.fc(h.mean(dim=(2, 3)))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = ResNet20()
+    params = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    x = torch.rand(args.batch, 3, 32, 32) * 255
+    x = (x / 255 - 0.45) / 0.225
+    y = torch.randint(0, 10, (args.batch,))
+    times = []
+    for i in range(args.warmup + args.steps):
+        start = time.perf_counter()
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        elapsed = (time.perf_counter() - start) * 1000
+        if i >= args.warmup:
+            times.append(elapsed)
+    print(json.dumps({
+        "msPerStep": statistics.median(times),
+        "times": times,
+        "parameters": params,
+        "batch": args.batch,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()
