@@ -51,7 +51,7 @@ interface SearchFlags {
 }
 
 async function writeOutputs(search: DraSearch, out: string): Promise<string | undefined> {
-  search.save(out);
+  await search.save(out);
   try {
     const { writeSearchReport } = require('../report') as typeof import('../report');
     return writeSearchReport(search, join(out, 'report.html'));
@@ -142,13 +142,13 @@ export function registerSearchCommand(program: Command): void {
       try {
         const result = await search.run({
           signal: controller.signal,
-          onStep: (rec) => {
+          onStep: async (rec) => {
             progress.update(rec.step, { train: rec.trainLoss.toFixed(3), val: rec.valLoss.toFixed(3), kl: rec.kl.toFixed(3) });
-            if (rec.step % flags.checkpointEvery === 0) search.save(out);
+            if (rec.step % flags.checkpointEvery === 0) await search.save(out);
           },
         });
         progress.stop();
-        const report = flags.report ? await writeOutputs(search, out) : (search.save(out), undefined);
+        const report = flags.report ? await writeOutputs(search, out) : (await search.save(out), undefined);
         const status = result.reason === 'completed' ? 'finished' : `stopped (${result.reason}${result.error ? `: ${result.error.message}` : ''})`;
         process.stdout.write(`search ${status} at step ${search.stepCount}/${search.config.steps}\n`);
         process.stdout.write(`policy:  ${join(out, 'policy.json')}\nhistory: ${join(out, 'history.jsonl')}\n${report ? `report:  ${report}\n` : ''}resume:  dralab search --resume ${out}\n`);

@@ -98,6 +98,13 @@ export class DraPolicy {
   /** Magnitude standard deviations [D, K], clipped to [0, 1]. */
   readonly sigma: tf.Variable;
 
+  /**
+   * Host copies of w, mu and sigma, kept in step with the variables so snapshots and
+   * sampling never force a synchronous device read (impossible on WebGPU in Node).
+   * Whoever changes the variables calls `refresh()` (the search does after each update).
+   */
+  private host: { weights: Float32Array; mu: Float32Array; sigma: Float32Array };
+
   constructor(config: Partial<DraPolicyConfig> = {}) {
     this.config = { ...DRA_POLICY_DEFAULTS, ...config, geometry: { ...DRA_POLICY_DEFAULTS.geometry, ...config.geometry } };
     checkConfig(this.config);
@@ -106,6 +113,23 @@ export class DraPolicy {
     this.weights = tf.variable(tf.fill(shape, this.config.initialWeight), this.config.learnWeights, undefined, 'float32');
     this.mu = tf.variable(tf.fill(shape, this.config.initialMu), this.config.learnMu, undefined, 'float32');
     this.sigma = tf.variable(tf.fill(shape, this.config.initialSigma), this.config.learnSigma, undefined, 'float32');
+    const count = depth * ops.length;
+    this.host = {
+      weights: new Float32Array(count).fill(this.config.initialWeight),
+      mu: new Float32Array(count).fill(this.config.initialMu),
+      sigma: new Float32Array(count).fill(this.config.initialSigma),
+    };
+  }
+
+  /** Re-reads w, mu and sigma from the device (asynchronously) into the host copies. */
+  async refresh(): Promise<void> {
+    const [weights, mu, sigma] = await Promise.all([this.weights.data(), this.mu.data(), this.sigma.data()]);
+    this.host = { weights: Float32Array.from(weights), mu: Float32Array.from(mu), sigma: Float32Array.from(sigma) };
+  }
+
+  /** The host copies of w, mu, sigma, each [D * K] row-major. */
+  values(): { weights: Float32Array; mu: Float32Array; sigma: Float32Array } {
+    return this.host;
   }
 
   get depth(): number {
@@ -205,9 +229,15 @@ export class DraPolicy {
         x = tf.add(tf.mul(y, tf.reshape(hChosen, [n, 1, 1, 1])), tf.reshape(hOthers, [n, 1, 1, 1])) as tf.Tensor4D;
 
         if (trace) {
+          // The same magnitudes as `m`, from the host copies (no device read).
+          const magnitudes = new Float32Array(n);
+          for (let i = 0; i < n; i++) {
+            const j = d * k + chosen[i]!;
+            magnitudes[i] = Math.min(this.config.magnitudeScale, Math.max(0, this.host.mu[j]! + draw.eps[d]![i]! * this.host.sigma[j]!));
+          }
           trace.opIndex.push(chosen);
           trace.applied.push(applied);
-          trace.magnitude.push(m.dataSync() as Float32Array);
+          trace.magnitude.push(magnitudes);
         }
       }
       return x;
@@ -217,10 +247,10 @@ export class DraPolicy {
   /** Samples and augments in one call (training-mode augmentation). */
   augment(images: tf.Tensor4D, rng: Rng, trace?: AugmentTrace): tf.Tensor4D {
     const draw = this.sample(images.shape[0], rng);
-    return this.augmentWith(images, draw, this.weights.dataSync() as Float32Array, trace);
+    return this.augmentWith(images, draw, this.host.weights, trace);
   }
 
-  /** Clips mu to [0, scale] and sigma to [0, 1] after an update, as the official code does. */
+  /** Clips mu to [0, scale] and sigma to [0, 1] after an update, as the official code does; call refresh() after. */
   clip(): void {
     tf.tidy(() => {
       this.mu.assign(tf.clipByValue(this.mu, 0, this.config.magnitudeScale));
@@ -230,14 +260,18 @@ export class DraPolicy {
 
   /** softmax(w) per layer, as plain arrays [D][K]. */
   probabilities(): number[][] {
-    const w = this.weights.arraySync() as number[][];
-    return w.map((row) => softmax(row));
+    return this.rows(this.host.weights).map((row) => softmax(row));
+  }
+
+  private rows(values: Float32Array): number[][] {
+    const k = this.ops.length;
+    return Array.from({ length: this.depth }, (_, d) => Array.from(values.subarray(d * k, (d + 1) * k)));
   }
 
   snapshot(meta?: Record<string, unknown>): PolicySnapshot {
-    const w = this.weights.arraySync() as number[][];
-    const mu = this.mu.arraySync() as number[][];
-    const sigma = this.sigma.arraySync() as number[][];
+    const w = this.rows(this.host.weights);
+    const mu = this.rows(this.host.mu);
+    const sigma = this.rows(this.host.sigma);
     return {
       format: POLICY_FORMAT,
       version: POLICY_VERSION,
@@ -266,6 +300,7 @@ export class DraPolicy {
       this.mu.assign(tf.tensor2d(values.mu));
       this.sigma.assign(tf.tensor2d(values.sigma));
     });
+    this.host = { weights: Float32Array.from(values.weights.flat()), mu: Float32Array.from(values.mu.flat()), sigma: Float32Array.from(values.sigma.flat()) };
   }
 
   dispose(): void {

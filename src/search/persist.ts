@@ -28,8 +28,9 @@ interface OptimizerMeta {
   slots: number;
 }
 
-function toArray(name: string, t: tf.Tensor): NamedArray {
-  const values = t.dtype === 'int32' ? Int32Array.from(t.dataSync() as Int32Array) : Float32Array.from(t.dataSync() as Float32Array);
+async function toArray(name: string, t: tf.Tensor): Promise<NamedArray> {
+  const data = await t.data();
+  const values = t.dtype === 'int32' ? Int32Array.from(data as Int32Array) : Float32Array.from(data as Float32Array);
   return { name, shape: [...t.shape], dtype: t.dtype === 'int32' ? 'int32' : 'float32', values };
 }
 
@@ -45,7 +46,7 @@ export function writeTextAtomic(path: string, text: string): void {
   }
 }
 
-export function saveSearch(search: DraSearch, dir: string): void {
+export async function saveSearch(search: DraSearch, dir: string): Promise<void> {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
@@ -53,13 +54,19 @@ export function saveSearch(search: DraSearch, dir: string): void {
   }
   const exported = search.exportState();
   const { policyOptimizer, modelOptimizer, ...rest } = exported;
-  const arrays: NamedArray[] = [];
-  search.policy.variables.forEach((v, i) => arrays.push(toArray(`policy/${i}`, v)));
-  search.model.trainableVariables.forEach((v, i) => arrays.push(toArray(`model/${i}`, v)));
-  search.model.stateVariables.forEach((v, i) => arrays.push(toArray(`state/${i}`, v)));
-  policyOptimizer.slots.forEach((t, i) => arrays.push(toArray(`policyOptimizer/${i}`, t)));
-  modelOptimizer.slots.forEach((t, i) => arrays.push(toArray(`modelOptimizer/${i}`, t)));
-  tf.dispose([...policyOptimizer.slots, ...modelOptimizer.slots]);
+  const named: Array<[string, tf.Tensor]> = [
+    ...search.policy.variables.map((v, i): [string, tf.Tensor] => [`policy/${i}`, v]),
+    ...search.model.trainableVariables.map((v, i): [string, tf.Tensor] => [`model/${i}`, v]),
+    ...search.model.stateVariables.map((v, i): [string, tf.Tensor] => [`state/${i}`, v]),
+    ...policyOptimizer.slots.map((t, i): [string, tf.Tensor] => [`policyOptimizer/${i}`, t]),
+    ...modelOptimizer.slots.map((t, i): [string, tf.Tensor] => [`modelOptimizer/${i}`, t]),
+  ];
+  let arrays: NamedArray[];
+  try {
+    arrays = await Promise.all(named.map(([name, t]) => toArray(name, t)));
+  } finally {
+    tf.dispose([...policyOptimizer.slots, ...modelOptimizer.slots]);
+  }
   const state: CheckpointState = {
     config: search.config,
     search: rest,
@@ -112,6 +119,7 @@ export async function loadSearch(dir: string, options: { backend?: string } = {}
     modelOptimizer: { name: state.optimizers.model.name, step: state.optimizers.model.step, slots: modelSlots },
   });
   tf.dispose([...policySlots, ...modelSlots]);
+  await search.policy.refresh();
   const historyPath = join(checkpoint.path, 'history.jsonl');
   if (existsSync(historyPath)) {
     const history = History.fromJsonLines(readFileSync(historyPath, 'utf8'), historyPath);

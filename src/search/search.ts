@@ -166,7 +166,7 @@ export class DraSearch {
     };
   }
 
-  private rollback(tx: Transaction): void {
+  private async rollback(tx: Transaction): Promise<void> {
     const variables = [...this.policy.variables, ...this.model.trainableVariables, ...this.model.stateVariables];
     variables.forEach((v, i) => v.assign(tx.tensors[i]!));
     this.policyOptimizer.loadState(tx.policyOptimizer);
@@ -175,6 +175,7 @@ export class DraSearch {
     this.modelSampler = BatchSampler.fromState(tx.modelSampler);
     this.policySampler = BatchSampler.fromState(tx.policySampler);
     this.release(tx);
+    await this.policy.refresh();
   }
 
   private release(tx: Transaction): void {
@@ -256,7 +257,7 @@ export class DraSearch {
       return record;
     } catch (err) {
       tf.dispose(pending.map((u) => u.value));
-      this.rollback(tx);
+      await this.rollback(tx);
       throw err;
     }
   }
@@ -267,7 +268,7 @@ export class DraSearch {
     if (vars.length === 0) {
       const stats = tf.tidy(() => {
         const draw = this.policy.sample(valImages.shape[0], this.rng);
-        const w = this.policy.weights.dataSync() as Float32Array;
+        const w = this.policy.values().weights;
         const logitsOri = this.config.useKl ? this.model.apply(valImages, { training: true }) : undefined;
         const r = this.policyLoss(valImages, valLabels, logitsOri, () => this.policy.augmentWith(valImages, draw, w));
         return tf.stack([r.loss, r.ce, r.kl, r.acc]);
@@ -276,7 +277,7 @@ export class DraSearch {
       stats.dispose();
       return out;
     }
-    const w = this.policy.weights.dataSync().slice() as Float32Array;
+    const w = this.policy.values().weights;
     const draw = this.policy.sample(valImages.shape[0], this.rng);
     const trainDraw = this.config.policyGradient === 'second' ? this.policy.sample(trainImages.shape[0], this.rng) : undefined;
     const logitsOri = this.config.useKl ? tf.tidy(() => this.model.apply(valImages, { training: true })) : undefined;
@@ -293,12 +294,13 @@ export class DraSearch {
         grads = vars.map((v) => result.grads[v.name]!);
         result.value.dispose();
       } else {
-        grads = this.secondOrderPolicyGradient(valObjective, trainImages, trainLabels, trainDraw!, w, vars);
+        grads = await this.secondOrderPolicyGradient(valObjective, trainImages, trainLabels, trainDraw!, w, vars);
       }
       const out = Array.from(await stats!.data());
       if (out.slice(0, 3).every(isFiniteNumber)) {
         this.policyOptimizer.applyGradients(vars, grads);
         this.policy.clip();
+        await this.policy.refresh();
       }
       return out;
     } finally {
@@ -313,7 +315,7 @@ export class DraSearch {
    * g = d/dalpha L_val(w', alpha) - xi (d/dalpha L_train(w+, alpha) - d/dalpha L_train(w-, alpha)) / (2 eps),
    * with w' = w - xi dL_train/dw, w± = w ± eps dL_val(w')/dw', eps = 0.01 / |dL_val(w')/dw'|.
    */
-  private secondOrderPolicyGradient(valObjective: () => tf.Scalar, trainImages: tf.Tensor4D, trainLabels: tf.Tensor1D, trainDraw: ReturnType<DraPolicy['sample']>, w: Float32Array, policyVars: tf.Variable[]): tf.Tensor[] {
+  private async secondOrderPolicyGradient(valObjective: () => tf.Scalar, trainImages: tf.Tensor4D, trainLabels: tf.Tensor1D, trainDraw: ReturnType<DraPolicy['sample']>, w: Float32Array, policyVars: tf.Variable[]): Promise<tf.Tensor[]> {
     const modelVars = [...this.model.trainableVariables];
     const xi = this.modelOptimizer.learningRate;
     const trainObjective = (): tf.Scalar => {
@@ -332,7 +334,9 @@ export class DraSearch {
       all.value.dispose();
       const dAlpha = policyVars.map((v) => all.grads[v.name]!);
       const dW = modelVars.map((v) => all.grads[v.name]!);
-      const norm = tf.tidy(() => tf.sqrt(tf.addN(dW.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+      const normTensor = tf.tidy(() => tf.sqrt(tf.addN(dW.map((g) => tf.sum(tf.square(g))))));
+      const norm = (await normTensor.data())[0]!;
+      normTensor.dispose();
       const eps = 0.01 / Math.max(norm, 1e-12);
       const gradAt = (sign: number): tf.Tensor[] => {
         tf.tidy(() => modelVars.forEach((v, i) => v.assign(tf.add(original[i]!, tf.mul(dW[i]!, sign * eps)))));
@@ -354,7 +358,7 @@ export class DraSearch {
   /** Returns [loss, accuracy]; applies the model update (BN statistics go to `pending`). */
   private async modelStep(images: tf.Tensor4D, labels: tf.Tensor1D, pending: StateUpdate[]): Promise<number[]> {
     const vars = [...this.model.trainableVariables];
-    const w = this.policy.weights.dataSync() as Float32Array;
+    const w = this.policy.values().weights;
     const draw = this.policy.sample(images.shape[0], this.rng);
     const cutoutMask = this.config.cutout > 0 ? cutoutMaskFor(images.shape, this.config.cutout, this.rng) : undefined;
     const augmented = tf.tidy(() => {
@@ -449,7 +453,7 @@ export class DraSearch {
   }
 
   /** Augments `count` images of the policy half with the current policy (for sample grids). */
-  augmentSamples(count: number): { original: Uint8Array[]; augmented: Uint8Array[]; ops: string[][]; magnitudes: number[][]; height: number; width: number; channels: number } {
+  async augmentSamples(count: number): Promise<{ original: Uint8Array[]; augmented: Uint8Array[]; ops: string[][]; magnitudes: number[][]; height: number; width: number; channels: number }> {
     const set = this.proxy.policy;
     const n = Math.min(count, set.count);
     const indices = Int32Array.from({ length: n }, (_, i) => i);
@@ -457,8 +461,8 @@ export class DraSearch {
     const trace: AugmentTrace = { opIndex: [], applied: [], magnitude: [] };
     const { images, labels } = toTensors(set, indices);
     const aug = tf.tidy(() => tf.clipByValue(tf.round(this.policy.augment(images, rng, trace)), 0, 255));
-    const pixels = aug.dataSync();
-    const origPixels = images.dataSync();
+    const pixels = await aug.data();
+    const origPixels = await images.data();
     tf.dispose([images, labels, aug]);
     const { height, width, channels } = set;
     const size = height * width * channels;
@@ -497,9 +501,9 @@ export class DraSearch {
   }
 
   /** Saves the whole search state to a run folder (atomic; see saveSearch). */
-  save(dir: string): void {
+  async save(dir: string): Promise<void> {
     // Required lazily: persist.ts constructs DraSearch, so a static import would be circular.
-    (require('./persist') as typeof import('./persist')).saveSearch(this, dir);
+    await (require('./persist') as typeof import('./persist')).saveSearch(this, dir);
   }
 
   /** Loads a search saved with `save(dir)`; it continues exactly where it stopped. */

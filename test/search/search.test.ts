@@ -99,7 +99,7 @@ describe('DraSearch persistence', () => {
     await straight.run({ steps: 6 });
     const first = await makeSearch();
     await first.run({ steps: 3 });
-    first.save(dir);
+    await first.save(dir);
     first.dispose();
     for (const f of ['policy.json', 'history.jsonl', 'checkpoint/manifest.json', 'checkpoint/tensors.bin']) assert.ok(existsSync(join(dir, f)), `${f} written`);
     const resumed = await DraSearch.load(dir);
