@@ -52,6 +52,8 @@ const CONV_CASES: ConvCase[] = [
   { name: '3x3 s1 numeric pad 1', x: [1, 7, 7, 2], filter: [3, 3, 2, 3], strides: 1, pad: 1 },
   { name: '1x1 s2 valid (shortcut)', x: [2, 8, 8, 4], filter: [1, 1, 4, 6], strides: 2, pad: 'valid' },
   { name: '7x7 s2 explicit 3 (ImageNet stem)', x: [1, 16, 16, 3], filter: [7, 7, 3, 4], strides: 2, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] },
+  { name: '5x5 s3 same, size not a multiple of the stride', x: [2, 11, 10, 2], filter: [5, 5, 2, 3], strides: 3, pad: 'same' },
+  { name: '2x2 s2 valid, odd size', x: [1, 7, 7, 3], filter: [2, 2, 3, 2], strides: 2, pad: 'valid' },
   { name: 'rectangular, strides [1,2], same', x: [2, 6, 10, 3], filter: [3, 3, 3, 2], strides: [1, 2], pad: 'same' },
   { name: 'asymmetric explicit pad', x: [1, 7, 6, 2], filter: [3, 2, 2, 3], strides: [2, 1], pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
 ];
