@@ -1,0 +1,91 @@
+/**
+ * `npm run bench -- search`: the cost of one DRA search step over one plain training
+ * step of the same model, batch and backend (forward, backward, SGD update, no
+ * augmentation), measured alternately in one run. The floor is about 2 (two
+ * forward/backward passes) plus one forward for the KL term; the target is at most 2.5.
+ * Also records tf.memory().numTensors after step 10 and after the last step, which
+ * must be identical.
+ *
+ * Environment: DRALAB_BENCH_MODELS (default tiny-cnn,resnet-20), DRALAB_BENCH_BATCH
+ * (default 32), DRALAB_BENCH_ROUNDS (default 3), DRALAB_BENCH_STEPS per round
+ * (default 3), DRALAB_BENCH_MEMORY_STEPS (default 500; 0 skips the memory check).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../../src/backend/select';
+import { loadDataset, toTensors } from '../../src/data';
+import { createModel } from '../../src/models';
+import { resolveSearchConfig } from '../../src/search/config';
+import { DraSearch } from '../../src/search/search';
+import { SGD } from '../../src/train/optim';
+import { trainStep } from '../../src/train/step';
+import type { BenchResult, BenchRow } from './main';
+
+const envInt = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  return value;
+};
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function timeIt(steps: number, fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < steps; i++) await fn();
+  return (performance.now() - start) / steps;
+}
+
+export async function run(): Promise<BenchResult> {
+  const backend = await selectBackend();
+  const models = (process.env.DRALAB_BENCH_MODELS ?? 'tiny-cnn,resnet-20').split(',').map((s) => s.trim()).filter(Boolean);
+  const batch = envInt('DRALAB_BENCH_BATCH', 32);
+  const rounds = envInt('DRALAB_BENCH_ROUNDS', 3);
+  const steps = envInt('DRALAB_BENCH_STEPS', 3);
+  const memorySteps = envInt('DRALAB_BENCH_MEMORY_STEPS', 500);
+  const dataset = await loadDataset('synthetic:colour', { seed: 0, trainCount: 1024, testCount: 64 });
+  const rows: BenchRow[] = [];
+  const meta: Record<string, unknown> = { backend: backend.backend, batch, rounds, stepsPerRound: steps };
+  for (const name of models) {
+    const search = new DraSearch({ config: resolveSearchConfig({ model: name, batchSize: batch, steps: 100000, seed: 0 }), dataset, backend });
+    const model = createModel(name, { numClasses: dataset.numClasses, inputShape: [32, 32, 3], seed: 0 });
+    const optimizer = new SGD({ learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+    const { images, labels } = toTensors(dataset.train, Int32Array.from({ length: batch }, (_, i) => i));
+    const plain = () => trainStep(model, optimizer, images, labels, { clipNorm: 5 });
+    const searchStep = () => search.step();
+    await plain();
+    await searchStep(); // warm-up: kernels and wasm memory growth
+    const plainTimes: number[] = [];
+    const searchTimes: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      plainTimes.push(await timeIt(steps, plain));
+      searchTimes.push(await timeIt(steps, searchStep));
+    }
+    const plainMs = median(plainTimes);
+    const searchMs = median(searchTimes);
+    // Where a search step's time goes: the augmentation alone (forward and backward).
+    const augmentMs = await timeIt(steps, async () => {
+      const w = search.policy.values().weights;
+      const draw = search.policy.sample(batch, new (await import('../../src/util/rng')).Rng(1));
+      const g = tf.variableGrads(() => tf.mean(search.policy.augmentWith(images, draw, w)), search.policy.trainableVariables);
+      tf.dispose([g.value, ...Object.values(g.grads)]);
+    });
+    rows.push({ model: name, batch, 'plain step ms': plainMs, 'search step ms': searchMs, ratio: searchMs / plainMs, 'augment fwd+bwd ms': augmentMs });
+    tf.dispose([images, labels]);
+    model.dispose();
+    optimizer.dispose();
+    search.dispose();
+  }
+  if (memorySteps > 0) {
+    const search = new DraSearch({ config: resolveSearchConfig({ model: 'tiny-cnn', batchSize: batch, steps: memorySteps, seed: 0 }), dataset, backend });
+    let at10 = -1;
+    const result = await search.run({ onStep: (rec) => { if (rec.step === 10) at10 = tf.memory().numTensors; } });
+    meta.memory = { steps: search.stepCount, numTensorsAtStep10: at10, numTensorsAtEnd: tf.memory().numTensors, reason: result.reason };
+    rows.push({ model: 'tiny-cnn (memory)', batch, 'numTensors @10': at10, [`numTensors @${search.stepCount}`]: tf.memory().numTensors });
+    search.dispose();
+  }
+  return { suite: 'search', rows, meta };
+}
