@@ -26,6 +26,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   train: async () => (await import('./train')).run,
   ops: async () => (await import('./ops')).run,
   search: async () => (await import('./search')).run,
+  headline: async () => (await import('./headline')).run,
   notebook: async () => (await import('./notebook')).run,
   webgpu: async () => (await import('./webgpu')).run,
 };
