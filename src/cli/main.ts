@@ -13,7 +13,7 @@ export function buildProgram(): Command {
   const program = new Command('dralab')
     .description('Differentiable RandAugment on TensorFlow.js')
     .option('--backend <name>', 'force a backend: node-gpu, node, webgpu, wasm, cpu (default: DRALAB_BACKEND or automatic)')
-    .showHelpAfterError()
+    .showHelpAfterError('(dralab <command> --help shows the options)')
     .exitOverride();
   registerInfoCommand(program);
   registerKernelCommand(program);

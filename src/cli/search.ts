@@ -16,10 +16,10 @@ export function parseIntArg(name: string, min = 1): (v: string) => number {
   };
 }
 
-export function parseNumberArg(name: string, min = -Infinity, max = Infinity): (v: string) => number {
+export function parseNumberArg(name: string, min = -Infinity, max = Infinity, rangeText = `[${min}, ${max}]`): (v: string) => number {
   return (value) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got '${value}'`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in ${rangeText}, got '${value}'`);
     return n;
   };
 }
@@ -30,6 +30,8 @@ interface SearchFlags {
   steps?: number;
   epochs?: number;
   seed: number;
+  trainCount?: number;
+  testCount?: number;
   out?: string;
   resume?: string;
   batchSize: number;
@@ -70,21 +72,23 @@ export function registerSearchCommand(program: Command): void {
     .addOption(new Option('--steps <n>', 'search steps').argParser(parseIntArg('--steps')).conflicts('epochs'))
     .addOption(new Option('--epochs <n>', 'search epochs over the model half of the proxy set').argParser(parseIntArg('--epochs')))
     .option('--seed <s>', 'random seed', parseIntArg('--seed', 0), 0)
+    .option('--train-count <n>', 'use only the first n training images (synthetic: generate n)', parseIntArg('--train-count'))
+    .option('--test-count <n>', 'use only the first n test images (synthetic: generate n)', parseIntArg('--test-count'))
     .option('--out <dir>', 'run folder to write (default runs/search-<seed>)')
     .option('--resume <dir>', 'continue the search saved in this run folder')
     .option('--batch-size <n>', 'batch size of both steps', parseIntArg('--batch-size'), SEARCH_DEFAULTS.batchSize)
     .option('--depth <d>', 'augmentation layers D', parseIntArg('--depth'), SEARCH_DEFAULTS.depth)
-    .option('--tau <t>', 'Gumbel-softmax temperature', parseNumberArg('--tau', 1e-6), SEARCH_DEFAULTS.temperature)
-    .option('--lambda <l>', 'weight of the KL term', parseNumberArg('--lambda', 0), SEARCH_DEFAULTS.klWeight)
+    .option('--tau <t>', 'Gumbel-softmax temperature', parseNumberArg('--tau', Number.MIN_VALUE, Infinity, '(0, inf)'), SEARCH_DEFAULTS.temperature)
+    .option('--lambda <l>', 'weight of the KL term', parseNumberArg('--lambda', 0, Infinity, '[0, inf)'), SEARCH_DEFAULTS.klWeight)
     .option('--no-kl', 'drop the KL term from the policy loss')
     .option('--no-learn-weights', 'keep the selecting weights uniform')
     .option('--no-learn-mu', 'keep magnitude means fixed')
     .option('--no-learn-sigma', 'keep magnitude standard deviations fixed')
     .option('--no-op-gradients', 'straight-through gradients for every operator')
     .option('--second-order', 'one-step unrolled (DARTS-style) policy gradient')
-    .option('--proxy-fraction <f>', 'fraction of the training set used as proxy (split in halves)', parseNumberArg('--proxy-fraction', 1e-6, 1), SEARCH_DEFAULTS.proxyFraction)
-    .option('--model-lr <lr>', 'model learning rate (cosine schedule)', parseNumberArg('--model-lr', 1e-9), SEARCH_DEFAULTS.modelLearningRate)
-    .option('--policy-lr <lr>', 'policy learning rate (AdamW)', parseNumberArg('--policy-lr', 1e-9), SEARCH_DEFAULTS.policyLearningRate)
+    .option('--proxy-fraction <f>', 'fraction of the training set used as proxy (split in halves)', parseNumberArg('--proxy-fraction', Number.MIN_VALUE, 1, '(0, 1]'), SEARCH_DEFAULTS.proxyFraction)
+    .option('--model-lr <lr>', 'model learning rate (cosine schedule)', parseNumberArg('--model-lr', Number.MIN_VALUE, Infinity, '(0, inf)'), SEARCH_DEFAULTS.modelLearningRate)
+    .option('--policy-lr <lr>', 'policy learning rate (AdamW)', parseNumberArg('--policy-lr', Number.MIN_VALUE, Infinity, '(0, inf)'), SEARCH_DEFAULTS.policyLearningRate)
     .option('--cutout <px>', 'Cutout side after DRA in the model step (0 = off)', parseIntArg('--cutout', 0), SEARCH_DEFAULTS.cutout)
     .option('--checkpoint-every <n>', 'save the run folder every n steps', parseIntArg('--checkpoint-every'), 50)
     .option('--no-report', 'do not write report.html')
@@ -104,6 +108,8 @@ export function registerSearchCommand(program: Command): void {
           data: flags.data,
           model: flags.model,
           seed: flags.seed,
+          ...(flags.trainCount !== undefined ? { trainCount: flags.trainCount } : {}),
+          ...(flags.testCount !== undefined ? { testCount: flags.testCount } : {}),
           batchSize: flags.batchSize,
           depth: flags.depth,
           temperature: flags.tau,

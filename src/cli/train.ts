@@ -14,6 +14,8 @@ interface TrainFlags {
   policy: string;
   epochs: number;
   seed: number;
+  trainCount?: number;
+  testCount?: number;
   out: string;
   batchSize: number;
   lr: number;
@@ -29,15 +31,21 @@ export function registerTrainCommand(program: Command): void {
     .option('--policy <policy>', 'policy.json, a run folder, rand-m9-n2[-mstd0.5], trivial or none', 'none')
     .option('--epochs <n>', 'training epochs', parseIntArg('--epochs'), 10)
     .option('--seed <s>', 'random seed', parseIntArg('--seed', 0), 0)
+    .option('--train-count <n>', 'use only the first n training images (synthetic: generate n)', parseIntArg('--train-count'))
+    .option('--test-count <n>', 'use only the first n test images (synthetic: generate n)', parseIntArg('--test-count'))
     .option('--out <dir>', 'folder for result.json', 'runs/train')
     .option('--batch-size <n>', 'batch size', parseIntArg('--batch-size'), TRAIN_DEFAULTS.batchSize)
-    .option('--lr <lr>', 'initial learning rate (cosine schedule)', parseNumberArg('--lr', 1e-9), TRAIN_DEFAULTS.learningRate)
+    .option('--lr <lr>', 'initial learning rate (cosine schedule)', parseNumberArg('--lr', Number.MIN_VALUE, Infinity, '(0, inf)'), TRAIN_DEFAULTS.learningRate)
     .option('--cutout <px>', 'Cutout side after the policy (0 = off)', parseIntArg('--cutout', 0), TRAIN_DEFAULTS.cutout)
     .action(async (flags: TrainFlags) => {
       const policySpec = /\.json$/.test(flags.policy) || !/^(rand-|trivial|none|ta$)/.test(flags.policy) ? (flags.policy.endsWith('.json') ? flags.policy : join(flags.policy, 'policy.json')) : flags.policy;
       const policy = loadFrozenPolicy(policySpec);
       const backend = await selectBackend({ backend: program.opts<{ backend?: string }>().backend });
-      const dataset = await loadDataset(flags.data, { seed: flags.seed });
+      const dataset = await loadDataset(flags.data, {
+        seed: flags.seed,
+        ...(flags.trainCount !== undefined ? { trainCount: flags.trainCount } : {}),
+        ...(flags.testCount !== undefined ? { testCount: flags.testCount } : {}),
+      });
       const out = resolve(flags.out);
       mkdirSync(out, { recursive: true });
       process.stderr.write(`backend: ${backend.backend}; data: ${dataset.description}; policy: ${policy.describe()}\n`);
