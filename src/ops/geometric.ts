@@ -5,12 +5,15 @@
  * [0, W) x [0, H) takes the fill value; inside, bilinear sampling clamps its neighbours to
  * the edge and nearest takes floor(coordinate), as Pillow does.
  *
- * tf.image.transform has no gradient, so the warp is built from a gather (with a scatter
- * gradient, see gatherRows) and elementwise ops: the bilinear warp is differentiable
+ * tf.image.transform has no gradient, so the warp is a host kernel pair on cpu and wasm
+ * and elsewhere a gather (with a scatter gradient, see gatherRows) and elementwise ops;
+ * either way the bilinear warp is differentiable
  * w.r.t. the image (the adjoint of the sampling) and w.r.t. the matrix entries, hence
  * w.r.t. the magnitude. Nearest has the image gradient only.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hasHostKernel, runKernel } from './kernels/host';
+import { AFFINE_WARP, type AffineWarpAttrs } from './kernels/warp';
 import { gatherRows } from './primitives';
 
 export type Interpolation = 'nearest' | 'bilinear';
@@ -26,11 +29,25 @@ export interface AffineRows {
 }
 
 /**
- * Warps images [N,H,W,C] with one affine matrix per sample. Inside-image masks are made
- * from floor/step (whose gradients are zero) rather than comparisons, which have no
- * gradient in tfjs and would break the backward pass.
+ * Warps images [N,H,W,C] with one affine matrix per sample: one host kernel on cpu and
+ * wasm (kernels/warp.ts), the composite of tf ops elsewhere. Both give the same values
+ * and gradients.
  */
 export function affineWarp(images: tf.Tensor4D, m: AffineRows, interpolation: Interpolation, fill: number): tf.Tensor4D {
+  if (!hasHostKernel(AFFINE_WARP)) return affineWarpComposite(images, m, interpolation, fill);
+  return tf.tidy(() => {
+    const matrix = tf.stack([m.a, m.b, m.c, m.d, m.e, m.f], 1);
+    const attrs: AffineWarpAttrs = { interpolation, fill };
+    return runKernel<tf.Tensor4D>(AFFINE_WARP, { images, matrix }, attrs as unknown as tf.NamedAttrMap);
+  });
+}
+
+/**
+ * The warp from gathers and elementwise ops, for backends without the host kernel.
+ * Inside-image masks are made from floor/step (whose gradients are zero) rather than
+ * comparisons, which have no gradient in tfjs and would break the backward pass.
+ */
+export function affineWarpComposite(images: tf.Tensor4D, m: AffineRows, interpolation: Interpolation, fill: number): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, h, w, c] = images.shape;
     const col = (t: tf.Tensor1D) => tf.reshape(t, [n, 1, 1]);

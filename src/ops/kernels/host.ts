@@ -1,0 +1,92 @@
+/**
+ * Host kernels: operators computed by a plain loop over typed arrays, registered for the
+ * backends whose memory JavaScript can read directly ('cpu', and 'wasm' through its heap).
+ * There one loop replaces tens of small tensor ops (each a full pass over the batch plus
+ * dispatch and gradient-tape bookkeeping). Every other backend (tfjs-node, WebGPU) keeps
+ * the composite of ordinary tf ops, so callers ask `hasHostKernel` and fall back.
+ *
+ * Reading the inputs inside a kernel is the backend computing, not op-level code forcing
+ * a device sync: the values already live in host memory on these backends.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Backends whose tensors live in memory a JavaScript loop can address. */
+export const HOST_BACKENDS = ['cpu', 'wasm'] as const;
+
+export type HostArray = Float32Array | Int32Array;
+
+export interface OutputSpec {
+  shape: number[];
+  dtype?: 'float32' | 'int32';
+  /** Whether the loop expects the output zero-filled (accumulating kernels). */
+  zeroed?: boolean;
+}
+
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
+}
+
+interface CpuLikeBackend {
+  readSync(dataId: unknown): tf.backend_util.BackendValues;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
+}
+
+function isWasmHeap(backend: unknown): backend is WasmHeapBackend {
+  const b = backend as Partial<WasmHeapBackend>;
+  return typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function';
+}
+
+function asHostArray(values: tf.backend_util.BackendValues, what: string): HostArray {
+  if (values instanceof Float32Array || values instanceof Int32Array) return values;
+  throw new Error(`host kernel: ${what} must be float32 or int32 data`);
+}
+
+/**
+ * Runs `compute` over the inputs' values and fresh output arrays, and returns the
+ * outputs as tensor infos of `backend`. On wasm the arrays are views of the heap (no
+ * copies); the input views are taken after the outputs are allocated, since an
+ * allocation may grow (and so move) the heap.
+ */
+export function runOnHost(
+  backend: unknown,
+  inputs: readonly tf.TensorInfo[],
+  outputs: readonly OutputSpec[],
+  compute: (inputs: HostArray[], outputs: HostArray[]) => void,
+): tf.TensorInfo[] {
+  if (isWasmHeap(backend)) {
+    const infos = outputs.map((o) => backend.makeOutput(o.shape, o.dtype ?? 'float32'));
+    const outViews = infos.map((info, i) => asHostArray(backend.typedArrayFromHeap(info), `output ${i}`));
+    outputs.forEach((o, i) => {
+      if (o.zeroed) outViews[i]!.fill(0);
+    });
+    const inViews = inputs.map((info, i) => asHostArray(backend.typedArrayFromHeap(info), `input ${i}`));
+    compute(inViews, outViews);
+    return infos;
+  }
+  const cpu = backend as CpuLikeBackend;
+  const inArrays = inputs.map((info, i) => asHostArray(cpu.readSync(info.dataId), `input ${i}`));
+  const outArrays = outputs.map((o) => {
+    const size = o.shape.reduce((a, b) => a * b, 1);
+    return o.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+  });
+  compute(inArrays, outArrays);
+  return outputs.map((o, i) => cpu.makeTensorInfo(o.shape, o.dtype ?? 'float32', outArrays[i]!));
+}
+
+/** Registers `kernelFunc` as `kernelName` on every host backend (once). */
+export function registerHostKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  for (const backendName of HOST_BACKENDS) {
+    if (tf.getKernel(kernelName, backendName) === undefined) tf.registerKernel({ kernelName, backendName, kernelFunc });
+  }
+}
+
+/** Whether the active backend runs `kernelName` as a host kernel (else use the composite). */
+export function hasHostKernel(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+}
+
+/** Runs a registered kernel through the engine (so it is recorded on the gradient tape). */
+export function runKernel<T extends tf.Tensor | tf.Tensor[]>(kernelName: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}): T {
+  return tf.engine().runKernel(kernelName, inputs, attrs) as unknown as T;
+}

@@ -1,0 +1,102 @@
+/**
+ * The host kernels (src/ops/kernels) against the composite tf-op implementations that
+ * other backends run: same values and same gradients on random inputs, on the test
+ * backend (cpu by default, DRALAB_BACKEND=wasm for wasm), and no tensor left behind.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { affineWarp, affineWarpComposite, type AffineRows } from '../../src/ops/geometric';
+import { hasHostKernel } from '../../src/ops/kernels/host';
+import { AFFINE_WARP } from '../../src/ops/kernels/warp';
+import { Rng } from '../../src/util/rng';
+import { useTestBackend } from './helpers';
+
+/** Largest |a - b| relative to the largest |b| (or 1 for near-zero references). */
+function relativeError(a: tf.Tensor, b: tf.Tensor): number {
+  const av = a.dataSync();
+  const bv = b.dataSync();
+  assert.equal(av.length, bv.length);
+  let err = 0;
+  let scale = 1;
+  for (let i = 0; i < av.length; i++) {
+    err = Math.max(err, Math.abs(av[i]! - bv[i]!));
+    scale = Math.max(scale, Math.abs(bv[i]!));
+  }
+  return err / scale;
+}
+
+function randomImages(rng: Rng, shape: [number, number, number, number]): tf.Tensor4D {
+  return tf.tensor4d(rng.uniform(shape.reduce((a, b) => a * b, 1), 0, 255), shape);
+}
+
+/** Per-sample matrices mixing rotation, shear, scale and translation, some far enough to leave the image. */
+function randomMatrices(rng: Rng, n: number, h: number, w: number): number[][] {
+  return Array.from({ length: n }, () => {
+    const theta = (rng.next() - 0.5) * 1.2;
+    const shear = (rng.next() - 0.5) * 0.6;
+    const scale = 0.8 + 0.4 * rng.next();
+    const a = scale * Math.cos(theta);
+    const b = -Math.sin(theta) + shear;
+    const d = Math.sin(theta);
+    const e = scale * Math.cos(theta);
+    return [a, b, (rng.next() - 0.5) * w * 0.6, d, e, (rng.next() - 0.5) * h * 0.6];
+  });
+}
+
+function rows(matrices: number[][]): AffineRows {
+  const column = (j: number) => tf.tensor1d(matrices.map((m) => m[j]!));
+  return { a: column(0), b: column(1), c: column(2), d: column(3), e: column(4), f: column(5) };
+}
+
+/**
+ * Values and gradients (w.r.t. the image and the six coefficient rows) of `warp` under
+ * the loss sum(warp(x) * weights).
+ */
+function warpWithGradients(warp: typeof affineWarp, x: tf.Tensor4D, matrices: number[][], weights: tf.Tensor4D, interpolation: 'nearest' | 'bilinear', fill: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const r = rows(matrices);
+    const f = (image: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor, e: tf.Tensor, f6: tf.Tensor) =>
+      tf.sum(tf.mul(warp(image as tf.Tensor4D, { a, b, c, d, e, f: f6 } as AffineRows, interpolation, fill), weights));
+    const grads = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)([x, r.a, r.b, r.c, r.d, r.e, r.f]);
+    return [warp(x, r, interpolation, fill), ...grads];
+  });
+}
+
+describe('host kernels match the composite ops', () => {
+  let backend = '';
+  before(async () => {
+    backend = await useTestBackend();
+  });
+
+  it('the host kernels are active on cpu and wasm', () => {
+    if (backend === 'cpu' || backend === 'wasm') assert.ok(hasHostKernel(AFFINE_WARP), `${AFFINE_WARP} is not registered on ${backend}`);
+  });
+
+  for (const interpolation of ['bilinear', 'nearest'] as const) {
+    it(`affine warp (${interpolation}): values and gradients w.r.t. image and coefficients`, () => {
+      const rng = new Rng(interpolation === 'bilinear' ? 11 : 12);
+      for (const [n, h, w, c] of [
+        [3, 9, 13, 3],
+        [2, 16, 11, 1],
+      ] as const) {
+        const x = randomImages(rng, [n, h, w, c]);
+        const weights = tf.tensor4d(rng.uniform(n * h * w * c, -1, 1), [n, h, w, c]);
+        const matrices = randomMatrices(rng, n, h, w);
+        const before = tf.memory().numTensors;
+        const fast = warpWithGradients(affineWarp, x, matrices, weights, interpolation, 128);
+        assert.equal(tf.memory().numTensors, before + fast.length, 'the kernel path leaves no tensor behind');
+        const slow = warpWithGradients(affineWarpComposite, x, matrices, weights, interpolation, 128);
+        const names = ['value', 'd image', 'd a', 'd b', 'd c', 'd d', 'd e', 'd f'];
+        fast.forEach((t, i) => {
+          assert.deepEqual(t.shape, slow[i]!.shape, names[i]);
+          const err = relativeError(t, slow[i]!);
+          assert.ok(err < (i === 0 ? 1e-6 : 1e-4), `${names[i]} [${n},${h},${w},${c}]: relative error ${err}`);
+        });
+        if (interpolation === 'nearest') for (const g of fast.slice(2)) assert.equal(tf.max(tf.abs(g)).dataSync()[0], 0, 'nearest has no coefficient gradient');
+        else assert.ok(tf.max(tf.abs(fast[2]!)).dataSync()[0]! > 0, 'bilinear has a coefficient gradient');
+        tf.dispose([x, weights, ...fast, ...slow]);
+      }
+    });
+  }
+});
