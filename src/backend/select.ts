@@ -39,7 +39,15 @@ export class BackendUnavailableError extends Error {
   }
 }
 
-type Loader = () => Promise<{ tfjsBackend: string; details?: Record<string, unknown> }>;
+/** What a loader is told about the selection it runs in. */
+export interface LoaderContext {
+  /** True in automatic selection (nothing forced). */
+  automatic: boolean;
+  /** Whether a software adapter may be chosen (forced, or allowSoftwareWebgpu). */
+  allowSoftware: boolean;
+}
+
+type Loader = (context: LoaderContext) => Promise<{ tfjsBackend: string; details?: Record<string, unknown> }>;
 
 function errorText(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
@@ -68,22 +76,35 @@ export function registerBackendLoader(name: BackendName, loader: Loader): void {
   extraLoaders[name] = loader;
 }
 
+/** Requires an optional native package, turning "Cannot find module" into what to do. */
+function requireOptional(name: string): void {
+  try {
+    require(name);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(`'${name}'`)) {
+      throw new Error(`${name} is not installed (optional: its install script downloads libtensorflow; see the README's GPU section)`);
+    }
+    throw err;
+  }
+}
+
 const LOADERS: Record<BackendName, Loader> = {
   'node-gpu': async () => {
-    require('@tensorflow/tfjs-node-gpu');
+    requireOptional('@tensorflow/tfjs-node-gpu');
     await activate('tensorflow');
     return { tfjsBackend: 'tensorflow' };
   },
   node: async () => {
-    require('@tensorflow/tfjs-node');
+    requireOptional('@tensorflow/tfjs-node');
     await activate('tensorflow');
     return { tfjsBackend: 'tensorflow' };
   },
-  webgpu: async () => {
+  webgpu: async (context) => {
     if (!extraLoaders.webgpu) await import('./webgpu');
     const loader = extraLoaders.webgpu;
     if (!loader) throw new Error('the webgpu loader is not available in this build');
-    return loader();
+    return loader(context);
   },
   wasm: async () => {
     require('@tensorflow/tfjs-backend-wasm');
@@ -134,7 +155,7 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
   const attempts: BackendAttempt[] = [];
   for (const backend of order) {
     try {
-      const loaded = await LOADERS[backend]();
+      const loaded = await LOADERS[backend]({ automatic: !forced, allowSoftware: Boolean(forced) || Boolean(options.allowSoftwareWebgpu) });
       if (!forced && backend === 'webgpu' && loaded.details?.isSoftware === true && !options.allowSoftwareWebgpu) {
         attempts.push({ backend, ok: false, reason: `only a software adapter (${String(loaded.details.description ?? 'unknown')}) is present; it is slower than wasm` });
         continue;

@@ -14,7 +14,7 @@
  *                          choice and the software env file is not applied
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -366,4 +366,27 @@ export function releaseWebgpu(): void {
   gpu = undefined;
 }
 
-registerBackendLoader('webgpu', () => loadWebgpu());
+/**
+ * GPU device nodes on this machine (DRM render nodes, NVIDIA devices). Automatic
+ * selection asks Dawn for an adapter only when one exists: probing a machine without a
+ * GPU wakes Mesa's software drivers, which print warnings and are slower than wasm.
+ */
+export function gpuDeviceNodes(): string[] {
+  const list = (dir: string, pattern: RegExp) => {
+    try {
+      return readdirSync(dir).filter((f) => pattern.test(f)).map((f) => join(dir, f));
+    } catch {
+      return [];
+    }
+  };
+  return [...list('/dev/dri', /^renderD\d+$/), ...list('/dev', /^nvidia\d+$/)];
+}
+
+// Automatic selection looks for hardware adapters only: the project's software Vulkan
+// (.vulkan/, for tests) is applied when webgpu is asked for by name or software is allowed.
+registerBackendLoader('webgpu', async (context) => {
+  if (context.automatic && !context.allowSoftware && process.platform === 'linux' && gpuDeviceNodes().length === 0) {
+    throw new Error('no GPU device on this machine (/dev/dri/renderD*, /dev/nvidia*)');
+  }
+  return loadWebgpu(context.allowSoftware ? {} : { vulkanEnv: null });
+});

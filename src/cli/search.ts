@@ -50,6 +50,7 @@ interface SearchFlags {
   cutout: number;
   checkpointEvery: number;
   report: boolean;
+  force?: boolean;
 }
 
 async function writeOutputs(search: DraSearch, out: string): Promise<string | undefined> {
@@ -92,6 +93,7 @@ export function registerSearchCommand(program: Command): void {
     .option('--cutout <px>', 'Cutout side after DRA in the model step (0 = off)', parseIntArg('--cutout', 0), SEARCH_DEFAULTS.cutout)
     .option('--checkpoint-every <n>', 'save the run folder every n steps', parseIntArg('--checkpoint-every'), 50)
     .option('--no-report', 'do not write report.html')
+    .option('--force', 'start afresh even if --out already holds a search (it is replaced at the first save)')
     .action(async (flags: SearchFlags) => {
       const backend = program.opts<{ backend?: string }>().backend;
       let search: DraSearch;
@@ -103,7 +105,7 @@ export function registerSearchCommand(program: Command): void {
         process.stderr.write(`resumed ${flags.resume} at step ${search.stepCount}/${search.config.steps}\n`);
       } else {
         out = resolve(flags.out ?? `runs/search-${flags.seed}`);
-        if (existsSync(join(out, 'checkpoint', 'manifest.json'))) throw new Error(`--out ${out} already holds a search; use --resume ${out} to continue it or choose another folder`);
+        if (!flags.force && existsSync(join(out, 'checkpoint', 'manifest.json'))) throw new Error(`--out ${out} already holds a search; use --resume ${out} to continue it or choose another folder`);
         const partial: Partial<SearchConfig> = {
           data: flags.data,
           model: flags.model,
