@@ -6,8 +6,13 @@
  * mean, smoothing filter); the ops do the same in the forward pass and pass that rounding
  * straight through in the backward pass; `roundLikePil = false` gives the continuous ops
  * (the official DRA code's, and what the gradient is exact for).
+ *
+ * On cpu and wasm the blend and the smoothing filter are host kernels (kernels/blend.ts);
+ * elsewhere they are the composites below, with the same values and gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hasHostKernel, runKernel } from './kernels/host';
+import { BLEND, SMOOTH, type SmoothAttrs } from './kernels/blend';
 import { perSample, roundHalfUpStraightThrough } from './primitives';
 
 const maybeRound = <T extends tf.Tensor>(x: T, round: boolean): T => (round ? roundHalfUpStraightThrough(x) : x);
@@ -17,6 +22,12 @@ const LUMA = [19595 / 65536, 38470 / 65536, 7471 / 65536] as const;
 
 /** degenerate + factor (image - degenerate), clipped to [0, 255]; factor [N]; degenerate broadcasts (e.g. [N,H,W,1] or [N,1,1,1]). */
 export function blend(degenerate: tf.Tensor4D, images: tf.Tensor4D, factor: tf.Tensor1D): tf.Tensor4D {
+  if (hasHostKernel(BLEND)) return runKernel<tf.Tensor4D>(BLEND, { degenerate, images, factor });
+  return blendComposite(degenerate, images, factor);
+}
+
+/** `blend` from tf ops, for backends without the host kernel. */
+export function blendComposite(degenerate: tf.Tensor4D, images: tf.Tensor4D, factor: tf.Tensor1D): tf.Tensor4D {
   return tf.tidy(() =>
     tf.clipByValue(tf.add(degenerate, tf.mul(perSample(factor), tf.sub(images, degenerate))), 0, 255) as tf.Tensor4D,
   );
@@ -31,9 +42,9 @@ export function grayscale(images: tf.Tensor4D, roundLikePil = true): tf.Tensor4D
   });
 }
 
-/** ImageEnhance.Brightness: blend with black. */
+/** ImageEnhance.Brightness: blend with black (one zero per image, broadcast). */
 export function brightness(images: tf.Tensor4D, factor: tf.Tensor1D, _roundLikePil = true): tf.Tensor4D {
-  return tf.tidy(() => blend(tf.zerosLike(images), images, factor));
+  return tf.tidy(() => blend(tf.zeros([images.shape[0], 1, 1, 1]), images, factor));
 }
 
 /** ImageEnhance.Color: blend with the image's grayscale version. */
@@ -51,14 +62,22 @@ export function contrast(images: tf.Tensor4D, factor: tf.Tensor1D, roundLikePil 
 
 /**
  * ImageEnhance.Sharpness: blend with PIL's SMOOTH filter ([[1,1,1],[1,5,1],[1,1,1]] / 13,
- * rounded), whose border rows and columns are the input's. The 3x3 sum is built from
- * shifted slices, which have gradients on every backend.
+ * rounded), whose border rows and columns are the input's.
  */
 export function sharpness(images: tf.Tensor4D, factor: tf.Tensor1D, roundLikePil = true): tf.Tensor4D {
   return tf.tidy(() => blend(smooth(images, roundLikePil), images, factor));
 }
 
 export function smooth(images: tf.Tensor4D, roundLikePil = true): tf.Tensor4D {
+  if (hasHostKernel(SMOOTH)) {
+    const attrs: SmoothAttrs = { round: roundLikePil };
+    return runKernel<tf.Tensor4D>(SMOOTH, { images }, attrs as unknown as tf.NamedAttrMap);
+  }
+  return smoothComposite(images, roundLikePil);
+}
+
+/** `smooth` from shifted slices, for backends without the host kernel. */
+export function smoothComposite(images: tf.Tensor4D, roundLikePil = true): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, h, w, c] = images.shape;
     if (h < 3 || w < 3) return tf.clone(images);

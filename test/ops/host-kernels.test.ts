@@ -6,7 +6,9 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { blend, blendComposite, smooth, smoothComposite } from '../../src/ops/color';
 import { affineWarp, affineWarpComposite, type AffineRows } from '../../src/ops/geometric';
+import { BLEND, SMOOTH } from '../../src/ops/kernels/blend';
 import { hasHostKernel } from '../../src/ops/kernels/host';
 import { AFFINE_WARP } from '../../src/ops/kernels/warp';
 import { Rng } from '../../src/util/rng';
@@ -63,6 +65,33 @@ function warpWithGradients(warp: typeof affineWarp, x: tf.Tensor4D, matrices: nu
   });
 }
 
+/**
+ * [f(...inputs), ...d/d inputs of sum(f(...inputs) * weights)] for a kernel path and its
+ * composite, asserting the kernel path leaves no tensor behind, then comparing each.
+ */
+function compareWithComposite(
+  what: string,
+  fast: (...inputs: tf.Tensor[]) => tf.Tensor,
+  slow: (...inputs: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+  weights: tf.Tensor,
+  tolerance = { value: 1e-6, gradient: 1e-4 },
+): void {
+  const run = (f: (...inputs: tf.Tensor[]) => tf.Tensor) =>
+    tf.tidy(() => [f(...inputs), ...tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), weights)))(inputs)]);
+  const before = tf.memory().numTensors;
+  const ours = run(fast);
+  assert.equal(tf.memory().numTensors, before + ours.length, `${what}: the kernel path leaves no tensor behind`);
+  const theirs = run(slow);
+  ours.forEach((t, i) => {
+    const name = i === 0 ? 'value' : `gradient ${i - 1}`;
+    assert.deepEqual(t.shape, theirs[i]!.shape, `${what} ${name} shape`);
+    const err = relativeError(t, theirs[i]!);
+    assert.ok(err < (i === 0 ? tolerance.value : tolerance.gradient), `${what} ${name}: relative error ${err}`);
+  });
+  tf.dispose([...ours, ...theirs]);
+}
+
 describe('host kernels match the composite ops', () => {
   let backend = '';
   before(async () => {
@@ -70,7 +99,8 @@ describe('host kernels match the composite ops', () => {
   });
 
   it('the host kernels are active on cpu and wasm', () => {
-    if (backend === 'cpu' || backend === 'wasm') assert.ok(hasHostKernel(AFFINE_WARP), `${AFFINE_WARP} is not registered on ${backend}`);
+    if (backend !== 'cpu' && backend !== 'wasm') return;
+    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
   });
 
   for (const interpolation of ['bilinear', 'nearest'] as const) {
@@ -96,6 +126,48 @@ describe('host kernels match the composite ops', () => {
         if (interpolation === 'nearest') for (const g of fast.slice(2)) assert.equal(tf.max(tf.abs(g)).dataSync()[0], 0, 'nearest has no coefficient gradient');
         else assert.ok(tf.max(tf.abs(fast[2]!)).dataSync()[0]! > 0, 'bilinear has a coefficient gradient');
         tf.dispose([x, weights, ...fast, ...slow]);
+      }
+    });
+  }
+
+  it('blend: values and gradients w.r.t. degenerate, image and factor, for every broadcast of the degenerate', () => {
+    const rng = new Rng(21);
+    const [n, h, w, c] = [3, 7, 6, 3];
+    for (const degenerateShape of [
+      [n, h, w, c],
+      [n, h, w, 1],
+      [n, 1, 1, 1],
+      [n, 1, 1, c],
+    ] as Array<[number, number, number, number]>) {
+      const size = degenerateShape.reduce((a, b) => a * b, 1);
+      const degenerate = tf.tensor4d(rng.uniform(size, 0, 255), degenerateShape);
+      const x = randomImages(rng, [n, h, w, c]);
+      // Factors up to 1.9 push part of the output past 0 and 255, where the clip stops the gradient.
+      const factor = tf.tensor1d(rng.uniform(n, 0.1, 1.9));
+      const weights = tf.tensor4d(rng.uniform(n * h * w * c, -1, 1), [n, h, w, c]);
+      compareWithComposite(
+        `blend with degenerate [${degenerateShape.join(',')}]`,
+        (d, im, f) => blend(d as tf.Tensor4D, im as tf.Tensor4D, f as tf.Tensor1D),
+        (d, im, f) => blendComposite(d as tf.Tensor4D, im as tf.Tensor4D, f as tf.Tensor1D),
+        [degenerate, x, factor],
+        weights,
+      );
+      tf.dispose([degenerate, x, factor, weights]);
+    }
+  });
+
+  for (const round of [true, false]) {
+    it(`smoothing filter (${round ? 'rounded like Pillow' : 'continuous'}): values and image gradient, including images too small to filter`, () => {
+      const rng = new Rng(round ? 31 : 32);
+      for (const shape of [
+        [2, 8, 9, 3],
+        [1, 3, 3, 1],
+        [2, 2, 5, 3],
+      ] as Array<[number, number, number, number]>) {
+        const x = randomImages(rng, shape);
+        const weights = tf.tensor4d(rng.uniform(x.size, -1, 1), shape);
+        compareWithComposite(`smooth [${shape.join(',')}]`, (im) => smooth(im as tf.Tensor4D, round), (im) => smoothComposite(im as tf.Tensor4D, round), [x], weights);
+        tf.dispose([x, weights]);
       }
     });
   }

@@ -1,0 +1,224 @@
+/**
+ * Host kernels for the ImageEnhance blends (composites in color.ts):
+ *
+ * - `DraBlend`: clip(degenerate + factor (images - degenerate), 0, 255), degenerate
+ *   broadcasting over height, width and channels ([N, H|1, W|1, C|1]), factor [N]; its
+ *   gradient `DraBlendGrad` gives the image, the degenerate (summed over its broadcast
+ *   axes) and the factor.
+ * - `DraSmooth`: Pillow's SMOOTH filter ([[1,1,1],[1,5,1],[1,1,1]] / 13, clipped, rounded
+ *   half up when `round`), border rows and columns copied; `DraSmoothGrad` is its adjoint,
+ *   the rounding passed straight through.
+ *
+ * Arithmetic is float32 (Math.fround) in the composites' order, so forward values agree
+ * bit for bit; gradients agree up to the order of float additions.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { HostArray } from './host';
+import { registerHostKernel, runOnHost } from './host';
+
+export const BLEND = 'DraBlend';
+export const BLEND_GRAD = 'DraBlendGrad';
+export const SMOOTH = 'DraSmooth';
+export const SMOOTH_GRAD = 'DraSmoothGrad';
+
+export interface SmoothAttrs {
+  round: boolean;
+}
+
+const f32 = Math.fround;
+
+/** Strides of a degenerate image broadcast against [N, H, W, C] (0 along broadcast axes). */
+function broadcastStrides(image: readonly number[], degenerate: readonly number[]): { n: number; y: number; x: number; k: number } {
+  const [n, h, w, c] = image as [number, number, number, number];
+  const [dn, dh, dw, dc] = degenerate as [number, number, number, number];
+  const ok = degenerate.length === 4 && dn === n && (dh === h || dh === 1) && (dw === w || dw === 1) && (dc === c || dc === 1);
+  if (!ok) throw new Error(`${BLEND}: degenerate [${degenerate.join(', ')}] does not broadcast against images [${image.join(', ')}]`);
+  return { n: dh * dw * dc, y: dh === 1 ? 0 : dw * dc, x: dw === 1 ? 0 : dc, k: dc === 1 ? 0 : 1 };
+}
+
+function checkFactor(images: tf.TensorInfo, factor: tf.TensorInfo): void {
+  if (factor.shape.length !== 1 || factor.shape[0] !== images.shape[0]) {
+    throw new Error(`${BLEND}: factor must be [${images.shape[0]}], got [${factor.shape.join(', ')}]`);
+  }
+}
+
+function blendForward(d: HostArray, x: HostArray, f: HostArray, out: HostArray, shape: readonly number[], st: ReturnType<typeof broadcastStrides>): void {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  let o = 0;
+  for (let s = 0; s < n; s++) {
+    const factor = f[s]!;
+    for (let y = 0; y < h; y++) {
+      for (let xi = 0; xi < w; xi++) {
+        const dBase = s * st.n + y * st.y + xi * st.x;
+        for (let k = 0; k < c; k++, o++) {
+          const dv = d[dBase + k * st.k]!;
+          const v = f32(dv + f32(factor * f32(x[o]! - dv)));
+          out[o] = v < 0 ? 0 : v > 255 ? 255 : v;
+        }
+      }
+    }
+  }
+}
+
+function blendBackward(dy: HostArray, d: HostArray, x: HostArray, f: HostArray, dd: HostArray, dx: HostArray, df: HostArray, shape: readonly number[], st: ReturnType<typeof broadcastStrides>): void {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  let o = 0;
+  for (let s = 0; s < n; s++) {
+    const factor = f[s]!;
+    let gFactor = 0;
+    for (let y = 0; y < h; y++) {
+      for (let xi = 0; xi < w; xi++) {
+        const dBase = s * st.n + y * st.y + xi * st.x;
+        for (let k = 0; k < c; k++, o++) {
+          const di = dBase + k * st.k;
+          const dv = d[di]!;
+          const diff = f32(x[o]! - dv);
+          const v = f32(dv + f32(factor * diff));
+          // clipByValue passes the gradient where min <= v <= max (inclusive).
+          const g = v >= 0 && v <= 255 ? dy[o]! : 0;
+          const gx = factor * g;
+          dx[o] = gx;
+          dd[di] = dd[di]! + (g - gx);
+          gFactor += g * diff;
+        }
+      }
+    }
+    df[s] = gFactor;
+  }
+}
+
+const blendKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  const { degenerate, images, factor } = inputs as Record<'degenerate' | 'images' | 'factor', tf.TensorInfo>;
+  checkFactor(images, factor);
+  const st = broadcastStrides(images.shape, degenerate.shape);
+  const [out] = runOnHost(backend, [degenerate, images, factor], [{ shape: [...images.shape] }], ([d, x, f], [y]) =>
+    blendForward(d!, x!, f!, y!, images.shape, st),
+  );
+  return out!;
+};
+
+const blendGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  const { dy, degenerate, images, factor } = inputs as Record<'dy' | 'degenerate' | 'images' | 'factor', tf.TensorInfo>;
+  const st = broadcastStrides(images.shape, degenerate.shape);
+  return runOnHost(
+    backend,
+    [dy, degenerate, images, factor],
+    [{ shape: [...degenerate.shape], zeroed: true }, { shape: [...images.shape] }, { shape: [...factor.shape] }],
+    ([g, d, x, f], [dd, dx, df]) => blendBackward(g!, d!, x!, f!, dd!, dx!, df!, images.shape, st),
+  );
+};
+
+/** Calls visit(interiorIndex, value) for every interior pixel of the 3x3 smoothing, value before clipping. */
+function smoothInterior(x: HostArray, shape: readonly number[], visit: (o: number, v: number) => void): void {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const row = w * c;
+  for (let s = 0; s < n; s++) {
+    for (let y = 1; y < h - 1; y++) {
+      for (let xi = 1; xi < w - 1; xi++) {
+        const o = ((s * h + y) * w + xi) * c;
+        for (let k = 0; k < c; k++) {
+          const i = o + k;
+          // Column sums first, then across: the composite's order of additions.
+          const left = f32(f32(x[i - row - c]! + x[i - c]!) + x[i + row - c]!);
+          const mid = f32(f32(x[i - row]! + x[i]!) + x[i + row]!);
+          const right = f32(f32(x[i - row + c]! + x[i + c]!) + x[i + row + c]!);
+          const box = f32(f32(left + mid) + right);
+          visit(i, f32(f32(box + f32(x[i]! * 4)) / 13));
+        }
+      }
+    }
+  }
+}
+
+function copyBorder(from: HostArray, to: HostArray, shape: readonly number[]): void {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const row = w * c;
+  for (let s = 0; s < n; s++) {
+    const base = s * h * row;
+    to.set(from.subarray(base, base + row), base);
+    to.set(from.subarray(base + (h - 1) * row, base + h * row), base + (h - 1) * row);
+    for (let y = 1; y < h - 1; y++) {
+      const r = base + y * row;
+      for (let k = 0; k < c; k++) {
+        to[r + k] = from[r + k]!;
+        to[r + row - c + k] = from[r + row - c + k]!;
+      }
+    }
+  }
+}
+
+function smoothable(shape: readonly number[]): boolean {
+  return shape[1]! >= 3 && shape[2]! >= 3;
+}
+
+const smoothKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { images } = inputs as { images: tf.TensorInfo };
+  const { round } = attrs as unknown as SmoothAttrs;
+  const [out] = runOnHost(backend, [images], [{ shape: [...images.shape] }], ([x], [y]) => {
+    if (!smoothable(images.shape)) {
+      y!.set(x!);
+      return;
+    }
+    copyBorder(x!, y!, images.shape);
+    smoothInterior(x!, images.shape, (o, v) => {
+      const clipped = v < 0 ? 0 : v > 255 ? 255 : v;
+      // The composite's straight-through rounding, clipped + (floor(clipped + 0.5) - clipped), in float32.
+      y![o] = round ? f32(clipped + f32(Math.floor(f32(clipped + 0.5)) - clipped)) : clipped;
+    });
+  });
+  return out!;
+};
+
+const smoothGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  const { dy, images } = inputs as { dy: tf.TensorInfo; images: tf.TensorInfo };
+  const [, , w, c] = images.shape as [number, number, number, number];
+  const row = w * c;
+  const [out] = runOnHost(backend, [dy, images], [{ shape: [...images.shape], zeroed: true }], ([g, x], [dx]) => {
+    if (!smoothable(images.shape)) {
+      dx!.set(g!);
+      return;
+    }
+    copyBorder(g!, dx!, images.shape);
+    smoothInterior(x!, images.shape, (i, v) => {
+      if (!(v >= 0 && v <= 255)) return;
+      const tap = g![i]! / 13;
+      if (tap === 0) return;
+      for (const r of [i - row, i, i + row]) {
+        dx![r - c] = dx![r - c]! + tap;
+        dx![r] = dx![r]! + tap;
+        dx![r + c] = dx![r + c]! + tap;
+      }
+      dx![i] = dx![i]! + 4 * tap;
+    });
+  });
+  return out!;
+};
+
+registerHostKernel(BLEND, blendKernel);
+registerHostKernel(BLEND_GRAD, blendGradKernel);
+registerHostKernel(SMOOTH, smoothKernel);
+registerHostKernel(SMOOTH_GRAD, smoothGradKernel);
+
+if (tf.getGradient(BLEND) === undefined) {
+  tf.registerGradient({
+    kernelName: BLEND,
+    inputsToSave: ['degenerate', 'images', 'factor'],
+    gradFunc: (dy, saved) => {
+      const [degenerate, images, factor] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      // Computed here, outside the per-input scopes the engine opens, so all three survive.
+      const [dd, dx, df] = tf.engine().runKernel(BLEND_GRAD, { dy: dy as tf.Tensor, degenerate, images, factor }) as tf.Tensor[];
+      return { degenerate: () => dd!, images: () => dx!, factor: () => df! };
+    },
+  });
+}
+
+if (tf.getGradient(SMOOTH) === undefined) {
+  tf.registerGradient({
+    kernelName: SMOOTH,
+    inputsToSave: ['images'],
+    gradFunc: (dy, saved) => {
+      const [images] = saved as [tf.Tensor];
+      return { images: () => tf.engine().runKernel(SMOOTH_GRAD, { dy: dy as tf.Tensor, images }) as tf.Tensor };
+    },
+  });
+}
