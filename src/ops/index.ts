@@ -262,11 +262,8 @@ export function applyPerSample(
   }
   const geometry = resolveOptions(options);
   return tf.tidy(() => {
-    const run = (k: number, x: tf.Tensor4D, members: number[] | undefined, mag: tf.Tensor1D): tf.Tensor4D => {
+    const run = (k: number, x: tf.Tensor4D, mag: tf.Tensor1D, signs: Float32Array, centre: tf.Tensor2D | undefined): tf.Tensor4D => {
       if (k === -1) return tf.clone(x);
-      const rows = members ? tf.tensor1d(members, 'int32') : undefined;
-      const centre = options.cutoutCentre && rows ? gatherRows(options.cutoutCentre, rows) : options.cutoutCentre;
-      const signs = members ? Float32Array.from(members, (i) => sign[i]!) : sign;
       return applyOp(ops[k]!, x, mag, {
         ...geometry,
         sign: tf.tensor1d(signs),
@@ -276,16 +273,25 @@ export function applyPerSample(
     };
     if (groups.size === 1) {
       const [k] = groups.keys();
-      return run(k!, images, undefined, magnitude);
+      return run(k!, images, magnitude, sign, options.cutoutCentre);
     }
-    const order: number[] = [];
-    const parts: tf.Tensor4D[] = [];
-    for (const k of [...groups.keys()].sort((a, b) => a - b)) {
-      const members = groups.get(k)!;
-      const rows = tf.tensor1d(members, 'int32');
-      parts.push(run(k, gatherRows(images, rows), members, gatherRows(magnitude, rows)));
-      order.push(...members);
-    }
+    // One permutation puts the batch in group order, a split hands each op its block,
+    // and the inverse permutation restores the order: two row gathers per call whatever
+    // the number of groups, and a single concat in the backward pass.
+    const keys = [...groups.keys()].sort((a, b) => a - b);
+    const order = Int32Array.from(keys.flatMap((k) => groups.get(k)!));
+    const sizes = keys.map((k) => groups.get(k)!.length);
+    const permutation = tf.tensor1d(order, 'int32');
+    const blocks = tf.split(gatherRows(images, permutation), sizes, 0) as tf.Tensor4D[];
+    const magnitudes = tf.split(gatherRows(magnitude, permutation), sizes, 0) as tf.Tensor1D[];
+    const centres = options.cutoutCentre ? (tf.split(gatherRows(options.cutoutCentre, permutation), sizes, 0) as tf.Tensor2D[]) : undefined;
+    const sortedSigns = Float32Array.from(order, (i) => sign[i]!);
+    let start = 0;
+    const parts = keys.map((k, g) => {
+      const part = run(k, blocks[g]!, magnitudes[g]!, sortedSigns.subarray(start, start + sizes[g]!), centres?.[g]);
+      start += sizes[g]!;
+      return part;
+    });
     const inverse = new Int32Array(n);
     order.forEach((sample, position) => {
       inverse[sample] = position;

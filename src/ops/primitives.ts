@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's CommonJS build registers no gradients; the operators are meant to be differentiated.
 import '../backend/gradients';
+import { hasHostKernel, runKernel } from './kernels/host';
+import { GATHER_ROWS } from './kernels/rows';
 
 const stopGradientOp = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
   value: tf.clone(inputs[0] as tf.Tensor),
@@ -74,9 +76,23 @@ export function straightThroughMagnitude(images: tf.Tensor4D, magnitude: tf.Tens
 /**
  * params[indices] along the first axis, for any rank. The gradient w.r.t. params is a
  * scatter-add of dy (tf.scatterND sums duplicate indices), which every backend has in
- * linear time. Indices get no gradient.
+ * linear time; on cpu and wasm both directions are host kernels (kernels/rows.ts).
+ * Indices get no gradient.
  */
 export function gatherRows<T extends tf.Tensor>(params: T, indices: tf.Tensor1D): T {
+  return tf.tidy(() => {
+    const [rows, ...rest] = params.shape;
+    const width = rest.reduce((a, b) => a * b, 1);
+    if (hasHostKernel(GATHER_ROWS) && (params.dtype === 'float32' || params.dtype === 'int32')) {
+      const gathered = runKernel<tf.Tensor>(GATHER_ROWS, { params: tf.reshape(params, [rows!, width]), indices: tf.cast(indices, 'int32') });
+      return tf.reshape(gathered, [indices.shape[0], ...rest]) as T;
+    }
+    return gatherRowsComposite(params, indices);
+  });
+}
+
+/** `gatherRows` from tf.gather and a scatterND gradient, for backends without the host kernels. */
+export function gatherRowsComposite<T extends tf.Tensor>(params: T, indices: tf.Tensor1D): T {
   return tf.tidy(() => {
     const [rows, ...rest] = params.shape;
     const width = rest.reduce((a, b) => a * b, 1);

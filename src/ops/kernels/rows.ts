@@ -1,0 +1,69 @@
+/**
+ * Row gather as a host kernel pair: `DraGatherRows` (params [R, W], int32 indices [K] ->
+ * [K, W]) copies whole rows, and its gradient `DraScatterRows` adds dy's rows back into
+ * [R, W] (duplicate indices sum). On cpu and wasm this replaces tf.gather and the
+ * scatterND gradient of the composite in primitives.ts with plain array copies.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { registerHostKernel, runOnHost } from './host';
+
+export const GATHER_ROWS = 'DraGatherRows';
+export const SCATTER_ROWS = 'DraScatterRows';
+
+export interface ScatterRowsAttrs {
+  rows: number;
+}
+
+function checkIndices(indices: ArrayLike<number>, rows: number, kernel: string): void {
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i]!;
+    if (!(r >= 0 && r < rows)) throw new Error(`${kernel}: index ${r} at position ${i} is outside [0, ${rows - 1}]`);
+  }
+}
+
+const gatherKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  const { params, indices } = inputs as { params: tf.TensorInfo; indices: tf.TensorInfo };
+  const [rows, width] = params.shape as [number, number];
+  const k = indices.shape[0]!;
+  const [out] = runOnHost(backend, [params, indices], [{ shape: [k, width], dtype: params.dtype as 'float32' | 'int32' }], ([p, idx], [y]) => {
+    checkIndices(idx!, rows, GATHER_ROWS);
+    for (let i = 0; i < k; i++) {
+      const r = idx![i]!;
+      y!.set(p!.subarray(r * width, (r + 1) * width), i * width);
+    }
+  });
+  return out!;
+};
+
+const scatterKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, indices } = inputs as { dy: tf.TensorInfo; indices: tf.TensorInfo };
+  const { rows } = attrs as unknown as ScatterRowsAttrs;
+  const [k, width] = dy.shape as [number, number];
+  const [out] = runOnHost(backend, [dy, indices], [{ shape: [rows, width], zeroed: true }], ([g, idx], [dp]) => {
+    checkIndices(idx!, rows, SCATTER_ROWS);
+    for (let i = 0; i < k; i++) {
+      const to = idx![i]! * width;
+      const from = i * width;
+      for (let j = 0; j < width; j++) dp![to + j] = dp![to + j]! + g![from + j]!;
+    }
+  });
+  return out!;
+};
+
+registerHostKernel(GATHER_ROWS, gatherKernel);
+registerHostKernel(SCATTER_ROWS, scatterKernel);
+
+if (tf.getGradient(GATHER_ROWS) === undefined) {
+  tf.registerGradient({
+    kernelName: GATHER_ROWS,
+    inputsToSave: ['params', 'indices'],
+    gradFunc: (dy, saved) => {
+      const [params, indices] = saved as [tf.Tensor, tf.Tensor];
+      const attrs: ScatterRowsAttrs = { rows: params.shape[0]! };
+      return {
+        params: () => tf.engine().runKernel(SCATTER_ROWS, { dy: dy as tf.Tensor, indices }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
+        indices: () => tf.zeros(indices.shape),
+      };
+    },
+  });
+}
