@@ -1,9 +1,12 @@
 /**
  * Per-image, per-channel histogram operators: AutoContrast (exact gradient) and Equalize
  * (straight-through gradient). Both work on the whole batch at once: statistics are
- * reduced per (sample, channel) and never read back to JavaScript.
+ * reduced per (sample, channel) and never read back to JavaScript. On cpu and wasm both
+ * are host kernels (kernels/histogram.ts) with the composites' values and gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { AUTO_CONTRAST, EQUALIZE } from './kernels/histogram';
+import { hasHostKernel, runKernel } from './kernels/host';
 import { identityGradient, stopGradient } from './primitives';
 
 /**
@@ -12,6 +15,12 @@ import { identityGradient, stopGradient } from './primitives';
  * image, including through lo and hi.
  */
 export function autoContrast(images: tf.Tensor4D): tf.Tensor4D {
+  if (hasHostKernel(AUTO_CONTRAST)) return runKernel<tf.Tensor4D>(AUTO_CONTRAST, { images });
+  return autoContrastComposite(images);
+}
+
+/** `autoContrast` from tf ops, for backends without the host kernel. */
+export function autoContrastComposite(images: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     const lo = tf.min(images, [1, 2], true);
     const hi = tf.max(images, [1, 2], true);
@@ -31,6 +40,11 @@ export function autoContrast(images: tf.Tensor4D): tf.Tensor4D {
  * Histograms are one scatter-add over the batch. Identity gradient (straight-through).
  */
 export function equalize(images: tf.Tensor4D): tf.Tensor4D {
+  return identityGradient(images, (x) => (hasHostKernel(EQUALIZE) ? runKernel<tf.Tensor4D>(EQUALIZE, { images: x }) : equalizeLevels(x)));
+}
+
+/** `equalize` from tf ops (identity gradient), for backends without the host kernel. */
+export function equalizeComposite(images: tf.Tensor4D): tf.Tensor4D {
   return identityGradient(images, equalizeLevels);
 }
 

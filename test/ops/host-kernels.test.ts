@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { blend, blendComposite, smooth, smoothComposite } from '../../src/ops/color';
 import { affineWarp, affineWarpComposite, type AffineRows } from '../../src/ops/geometric';
 import { BLEND, SMOOTH } from '../../src/ops/kernels/blend';
+import { autoContrast, autoContrastComposite, equalize, equalizeComposite } from '../../src/ops/histogram';
+import { AUTO_CONTRAST, EQUALIZE } from '../../src/ops/kernels/histogram';
 import { hasHostKernel } from '../../src/ops/kernels/host';
 import { GATHER_ROWS } from '../../src/ops/kernels/rows';
 import { gatherRows, gatherRowsComposite } from '../../src/ops/primitives';
@@ -102,7 +104,7 @@ describe('host kernels match the composite ops', () => {
 
   it('the host kernels are active on cpu and wasm', () => {
     if (backend !== 'cpu' && backend !== 'wasm') return;
-    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
+    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS, EQUALIZE, AUTO_CONTRAST]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
   });
 
   for (const interpolation of ['bilinear', 'nearest'] as const) {
@@ -193,5 +195,47 @@ describe('host kernels match the composite ops', () => {
       outside.dispose();
     }
     tf.dispose([params, indices, weights]);
+  });
+
+  /**
+   * Images for the histogram ops: random levels, a few pixels at half-levels (rounding
+   * ties), one flat channel, one channel with a narrow range, and repeated extremes.
+   */
+  function histogramImages(rng: Rng, shape: [number, number, number, number]): tf.Tensor4D {
+    const [n, h, w, c] = shape;
+    const values = Float32Array.from(rng.uniform(n * h * w * c, 0, 256), Math.floor);
+    for (let i = 0; i < values.length; i += 7) values[i] = values[i]! + 0.5;
+    for (let p = 0; p < h * w; p++) {
+      values[p * c] = 77; // image 0, channel 0: flat
+      values[(h * w + p) * c + c - 1] = 100 + (p % 3); // image 1, last channel: levels 100..102
+    }
+    return tf.tensor4d(values, shape);
+  }
+
+  it('equalize: values (histogram lookup) and the straight-through gradient', () => {
+    const rng = new Rng(51);
+    for (const shape of [
+      // 576 and 1200 pixels per channel: Pillow's step is 2 and 4 on the random channels.
+      [3, 24, 24, 3],
+      [3, 40, 30, 1],
+    ] as Array<[number, number, number, number]>) {
+      const x = histogramImages(rng, shape);
+      const weights = tf.tensor4d(rng.uniform(x.size, -1, 1), shape);
+      compareWithComposite(`equalize [${shape.join(',')}]`, (im) => equalize(im as tf.Tensor4D), (im) => equalizeComposite(im as tf.Tensor4D), [x], weights, { value: 0, gradient: 0 });
+      tf.dispose([x, weights]);
+    }
+  });
+
+  it('autocontrast: values and gradients through the stretch and through each channel minimum and maximum', () => {
+    const rng = new Rng(52);
+    for (const shape of [
+      [3, 9, 8, 3],
+      [2, 6, 7, 1],
+    ] as Array<[number, number, number, number]>) {
+      const x = histogramImages(rng, shape);
+      const weights = tf.tensor4d(rng.uniform(x.size, -1, 1), shape);
+      compareWithComposite(`autocontrast [${shape.join(',')}]`, (im) => autoContrast(im as tf.Tensor4D), (im) => autoContrastComposite(im as tf.Tensor4D), [x], weights);
+      tf.dispose([x, weights]);
+    }
   });
 });

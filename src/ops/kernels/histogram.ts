@@ -1,0 +1,175 @@
+/**
+ * Host kernels for the per-channel histogram operators (composites in ../histogram.ts):
+ *
+ * - `DraEqualize`: Pillow's equalize lookup table per (image, channel), applied to the
+ *   rounded 8-bit levels. Forward only: the op passes the gradient straight through
+ *   around it.
+ * - `DraAutoContrast` and its gradient `DraAutoContrastGrad`: per-channel stretch of
+ *   [min, max] to [0, 255]; the gradient includes the paths through min and max, which
+ *   tfjs's min/max gradients give in full to every element equal to the extreme.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { HostArray } from './host';
+import { registerHostKernel, runOnHost } from './host';
+
+export const EQUALIZE = 'DraEqualize';
+export const AUTO_CONTRAST = 'DraAutoContrast';
+export const AUTO_CONTRAST_GRAD = 'DraAutoContrastGrad';
+
+const f32 = Math.fround;
+
+/** tf.round: half to even, on the value clipped to [0, 255]. */
+function level(v: number): number {
+  const x = v < 0 ? 0 : v > 255 ? 255 : v;
+  const base = Math.floor(x);
+  const frac = x - base;
+  if (frac < 0.5) return base;
+  if (frac > 0.5) return base + 1;
+  return base % 2 === 0 ? base : base + 1;
+}
+
+function equalizeLoop(x: HostArray, out: HostArray, shape: readonly number[]): void {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const pixels = h * w;
+  const histogram = new Int32Array(256);
+  const lut = new Float32Array(256);
+  for (let s = 0; s < n; s++) {
+    const base = s * pixels * c;
+    for (let k = 0; k < c; k++) {
+      histogram.fill(0);
+      let top = 0;
+      for (let p = base + k, end = base + pixels * c; p < end; p += c) {
+        const v = level(x[p]!);
+        histogram[v]!++;
+        if (v > top) top = v;
+      }
+      const step = Math.floor((pixels - histogram[top]!) / 255);
+      if (step <= 0) {
+        for (let i = 0; i < 256; i++) lut[i] = i;
+      } else {
+        let below = 0;
+        const half = Math.floor(step / 2);
+        for (let i = 0; i < 256; i++) {
+          lut[i] = Math.min(Math.floor((half + below) / step), 255);
+          below += histogram[i]!;
+        }
+      }
+      for (let p = base + k, end = base + pixels * c; p < end; p += c) out[p] = lut[level(x[p]!)]!;
+    }
+  }
+}
+
+interface ChannelRange {
+  lo: number;
+  hi: number;
+}
+
+function channelRange(x: HostArray, base: number, pixels: number, c: number): ChannelRange {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let p = base, end = base + pixels * c; p < end; p += c) {
+    const v = x[p]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return { lo, hi };
+}
+
+function autoContrastForward(x: HostArray, out: HostArray, shape: readonly number[]): void {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const pixels = h * w;
+  for (let s = 0; s < n; s++) {
+    for (let k = 0; k < c; k++) {
+      const base = s * pixels * c + k;
+      const { lo, hi } = channelRange(x, base, pixels, c);
+      const range = f32(hi - lo);
+      const end = base + pixels * c;
+      if (!(range > 0)) {
+        for (let p = base; p < end; p += c) out[p] = x[p]!;
+        continue;
+      }
+      const scale = f32(255 / range);
+      for (let p = base; p < end; p += c) {
+        const v = f32(f32(x[p]! - lo) * scale);
+        out[p] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+    }
+  }
+}
+
+function autoContrastBackward(dy: HostArray, x: HostArray, dx: HostArray, shape: readonly number[]): void {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  const pixels = h * w;
+  for (let s = 0; s < n; s++) {
+    for (let k = 0; k < c; k++) {
+      const base = s * pixels * c + k;
+      const { lo, hi } = channelRange(x, base, pixels, c);
+      const range = f32(hi - lo);
+      const end = base + pixels * c;
+      if (!(range > 0)) {
+        for (let p = base; p < end; p += c) dx[p] = dy[p]!;
+        continue;
+      }
+      const scale = f32(255 / range);
+      // out = clip((x - lo) scale), scale = 255 / (hi - lo): the direct term, then the
+      // gradients of lo and hi handed to the elements equal to them.
+      let gShift = 0; // sum of g * scale, the gradient of -lo through (x - lo)
+      let gScale = 0; // sum of g * (x - lo)
+      for (let p = base; p < end; p += c) {
+        const shifted = f32(x[p]! - lo);
+        const v = f32(shifted * scale);
+        const g = v >= 0 && v <= 255 ? dy[p]! : 0;
+        dx[p] = g * scale;
+        gShift += g * scale;
+        gScale += g * shifted;
+      }
+      const gRange = (-gScale * 255) / (range * range);
+      const gLo = -gShift - gRange;
+      const gHi = gRange;
+      for (let p = base; p < end; p += c) {
+        const v = x[p]!;
+        if (v === lo) dx[p] = dx[p]! + gLo;
+        if (v === hi) dx[p] = dx[p]! + gHi;
+      }
+    }
+  }
+}
+
+function checkImages(images: tf.TensorInfo, kernel: string): void {
+  if (images.shape.length !== 4) throw new Error(`${kernel}: images must be [N,H,W,C], got [${images.shape.join(', ')}]`);
+}
+
+const equalizeKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  const { images } = inputs as { images: tf.TensorInfo };
+  checkImages(images, EQUALIZE);
+  const [out] = runOnHost(backend, [images], [{ shape: [...images.shape] }], ([x], [y]) => equalizeLoop(x!, y!, images.shape));
+  return out!;
+};
+
+const autoContrastKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  const { images } = inputs as { images: tf.TensorInfo };
+  checkImages(images, AUTO_CONTRAST);
+  const [out] = runOnHost(backend, [images], [{ shape: [...images.shape] }], ([x], [y]) => autoContrastForward(x!, y!, images.shape));
+  return out!;
+};
+
+const autoContrastGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  const { dy, images } = inputs as { dy: tf.TensorInfo; images: tf.TensorInfo };
+  const [out] = runOnHost(backend, [dy, images], [{ shape: [...images.shape] }], ([g, x], [dx]) => autoContrastBackward(g!, x!, dx!, images.shape));
+  return out!;
+};
+
+registerHostKernel(EQUALIZE, equalizeKernel);
+registerHostKernel(AUTO_CONTRAST, autoContrastKernel);
+registerHostKernel(AUTO_CONTRAST_GRAD, autoContrastGradKernel);
+
+if (tf.getGradient(AUTO_CONTRAST) === undefined) {
+  tf.registerGradient({
+    kernelName: AUTO_CONTRAST,
+    inputsToSave: ['images'],
+    gradFunc: (dy, saved) => {
+      const [images] = saved as [tf.Tensor];
+      return { images: () => tf.engine().runKernel(AUTO_CONTRAST_GRAD, { dy: dy as tf.Tensor, images }) as tf.Tensor };
+    },
+  });
+}
