@@ -15,7 +15,7 @@ import { type Interpolation, rotate, shearX, shearY, translateX, translateY } fr
 import { autoContrast, equalize } from './histogram';
 import * as L from './levels';
 import { invert, posterize, solarize, solarizeAdd } from './pointwise';
-import { gatherRows, linkWithZeroGradient } from './primitives';
+import { gatherRows, linkWithZeroGradient, splitRows } from './primitives';
 
 export * from './names';
 export { type ImageSize, translateRange } from './levels';
@@ -282,9 +282,9 @@ export function applyPerSample(
     const order = Int32Array.from(keys.flatMap((k) => groups.get(k)!));
     const sizes = keys.map((k) => groups.get(k)!.length);
     const permutation = tf.tensor1d(order, 'int32');
-    const blocks = tf.split(gatherRows(images, permutation), sizes, 0) as tf.Tensor4D[];
-    const magnitudes = tf.split(gatherRows(magnitude, permutation), sizes, 0) as tf.Tensor1D[];
-    const centres = options.cutoutCentre ? (tf.split(gatherRows(options.cutoutCentre, permutation), sizes, 0) as tf.Tensor2D[]) : undefined;
+    const blocks = splitRows(gatherRows(images, permutation), sizes);
+    const magnitudes = splitRows(gatherRows(magnitude, permutation), sizes);
+    const centres = options.cutoutCentre ? splitRows(gatherRows(options.cutoutCentre, permutation), sizes) : undefined;
     const sortedSigns = Float32Array.from(order, (i) => sign[i]!);
     let start = 0;
     const parts = keys.map((k, g) => {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's CommonJS build registers no gradients; the operators are meant to be differentiated.
 import '../backend/gradients';
 import { hasHostKernel, runKernel } from './kernels/host';
-import { GATHER_ROWS } from './kernels/rows';
+import { GATHER_ROWS, SPLIT_ROWS, type SplitRowsAttrs } from './kernels/rows';
 
 const stopGradientOp = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
   value: tf.clone(inputs[0] as tf.Tensor),
@@ -110,6 +110,13 @@ export function gatherRowsComposite<T extends tf.Tensor>(params: T, indices: tf.
     const gathered = gatherOp(tf.reshape(params, [rows!, width]), tf.cast(indices, 'int32'));
     return tf.reshape(gathered, [indices.shape[0], ...rest]) as T;
   });
+}
+
+/** tf.split(x, sizes, 0): consecutive blocks of rows; a host kernel (a copy each) on cpu and wasm. */
+export function splitRows<T extends tf.Tensor>(x: T, sizes: number[]): T[] {
+  if (!hasHostKernel(SPLIT_ROWS) || (x.dtype !== 'float32' && x.dtype !== 'int32')) return tf.split(x, sizes, 0) as T[];
+  const attrs: SplitRowsAttrs = { sizes };
+  return runKernel<T[]>(SPLIT_ROWS, { x }, attrs as unknown as tf.NamedAttrMap);
 }
 
 /**

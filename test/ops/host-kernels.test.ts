@@ -12,8 +12,8 @@ import { BLEND, SMOOTH } from '../../src/ops/kernels/blend';
 import { autoContrast, autoContrastComposite, equalize, equalizeComposite } from '../../src/ops/histogram';
 import { AUTO_CONTRAST, EQUALIZE } from '../../src/ops/kernels/histogram';
 import { hasHostKernel } from '../../src/ops/kernels/host';
-import { GATHER_ROWS } from '../../src/ops/kernels/rows';
-import { gatherRows, gatherRowsComposite } from '../../src/ops/primitives';
+import { GATHER_ROWS, SPLIT_ROWS } from '../../src/ops/kernels/rows';
+import { gatherRows, gatherRowsComposite, splitRows } from '../../src/ops/primitives';
 import { AFFINE_WARP } from '../../src/ops/kernels/warp';
 import { Rng } from '../../src/util/rng';
 import { useTestBackend } from './helpers';
@@ -104,7 +104,7 @@ describe('host kernels match the composite ops', () => {
 
   it('the host kernels are active on cpu and wasm', () => {
     if (backend !== 'cpu' && backend !== 'wasm') return;
-    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS, EQUALIZE, AUTO_CONTRAST]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
+    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS, SPLIT_ROWS, EQUALIZE, AUTO_CONTRAST]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
   });
 
   for (const interpolation of ['bilinear', 'nearest'] as const) {
@@ -237,5 +237,23 @@ describe('host kernels match the composite ops', () => {
       compareWithComposite(`autocontrast [${shape.join(',')}]`, (im) => autoContrast(im as tf.Tensor4D), (im) => autoContrastComposite(im as tf.Tensor4D), [x], weights);
       tf.dispose([x, weights]);
     }
+  });
+
+  it('row split: the blocks of tf.split along the rows, and the concatenated gradient (zero for an unused block)', () => {
+    const rng = new Rng(61);
+    const x = tf.tensor4d(rng.uniform(6 * 2 * 3 * 2, -5, 5), [6, 2, 3, 2]);
+    const weights = tf.tensor4d(rng.uniform(4 * 2 * 3 * 2, -1, 1), [4, 2, 3, 2]);
+    // Blocks of 3, 2 and 1 rows; the middle one is left out of the result.
+    const useFirstAndLast = (blocks: tf.Tensor[]) => tf.concat([tf.mul(blocks[0]!, 2), blocks[2]!], 0);
+    compareWithComposite(
+      'splitRows',
+      (v) => useFirstAndLast(splitRows(v, [3, 2, 1])),
+      (v) => useFirstAndLast(tf.split(v, [3, 2, 1], 0)),
+      [x],
+      weights,
+      { value: 0, gradient: 0 },
+    );
+    if (hasHostKernel(SPLIT_ROWS)) assert.throws(() => splitRows(x, [3, 2]), /block sizes \[3, 2\] must be non-negative integers adding up to the 6 rows/);
+    tf.dispose([x, weights]);
   });
 });

@@ -108,26 +108,13 @@ const blendGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
   );
 };
 
-/** Calls visit(interiorIndex, value) for every interior pixel of the 3x3 smoothing, value before clipping. */
-function smoothInterior(x: HostArray, shape: readonly number[], visit: (o: number, v: number) => void): void {
-  const [n, h, w, c] = shape as [number, number, number, number];
-  const row = w * c;
-  for (let s = 0; s < n; s++) {
-    for (let y = 1; y < h - 1; y++) {
-      for (let xi = 1; xi < w - 1; xi++) {
-        const o = ((s * h + y) * w + xi) * c;
-        for (let k = 0; k < c; k++) {
-          const i = o + k;
-          // Column sums first, then across: the composite's order of additions.
-          const left = f32(f32(x[i - row - c]! + x[i - c]!) + x[i + row - c]!);
-          const mid = f32(f32(x[i - row]! + x[i]!) + x[i + row]!);
-          const right = f32(f32(x[i - row + c]! + x[i + c]!) + x[i + row + c]!);
-          const box = f32(f32(left + mid) + right);
-          visit(i, f32(f32(box + f32(x[i]! * 4)) / 13));
-        }
-      }
-    }
-  }
+/** Pillow's SMOOTH sum at interior element i (before clipping), in the composite's order of float32 additions. */
+function smoothAt(x: HostArray, i: number, row: number, c: number): number {
+  const left = f32(f32(x[i - row - c]! + x[i - c]!) + x[i + row - c]!);
+  const mid = f32(f32(x[i - row]! + x[i]!) + x[i + row]!);
+  const right = f32(f32(x[i - row + c]! + x[i + c]!) + x[i + row + c]!);
+  const box = f32(f32(left + mid) + right);
+  return f32(f32(box + f32(x[i]! * 4)) / 13);
 }
 
 function copyBorder(from: HostArray, to: HostArray, shape: readonly number[]): void {
@@ -159,37 +146,59 @@ const smoothKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       y!.set(x!);
       return;
     }
-    copyBorder(x!, y!, images.shape);
-    smoothInterior(x!, images.shape, (o, v) => {
-      const clipped = v < 0 ? 0 : v > 255 ? 255 : v;
-      // The composite's straight-through rounding, clipped + (floor(clipped + 0.5) - clipped), in float32.
-      y![o] = round ? f32(clipped + f32(Math.floor(f32(clipped + 0.5)) - clipped)) : clipped;
-    });
+    const [n, h, w, c] = images.shape as [number, number, number, number];
+    const row = w * c;
+    const xv = x!;
+    const yv = y!;
+    copyBorder(xv, yv, images.shape);
+    for (let s = 0; s < n; s++) {
+      for (let r = 1; r < h - 1; r++) {
+        for (let i = ((s * h + r) * w + 1) * c, end = i + (w - 2) * c; i < end; i++) {
+          const v = smoothAt(xv, i, row, c);
+          const clipped = v < 0 ? 0 : v > 255 ? 255 : v;
+          // The composite's straight-through rounding, clipped + (floor(clipped + 0.5) - clipped), in float32.
+          yv[i] = round ? f32(clipped + f32(Math.floor(f32(clipped + 0.5)) - clipped)) : clipped;
+        }
+      }
+    }
   });
   return out!;
 };
 
 const smoothGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const { dy, images } = inputs as { dy: tf.TensorInfo; images: tf.TensorInfo };
-  const [, , w, c] = images.shape as [number, number, number, number];
+  const [n, h, w, c] = images.shape as [number, number, number, number];
   const row = w * c;
   const [out] = runOnHost(backend, [dy, images], [{ shape: [...images.shape], zeroed: true }], ([g, x], [dx]) => {
     if (!smoothable(images.shape)) {
       dx!.set(g!);
       return;
     }
-    copyBorder(g!, dx!, images.shape);
-    smoothInterior(x!, images.shape, (i, v) => {
-      if (!(v >= 0 && v <= 255)) return;
-      const tap = g![i]! / 13;
-      if (tap === 0) return;
-      for (const r of [i - row, i, i + row]) {
-        dx![r - c] = dx![r - c]! + tap;
-        dx![r] = dx![r]! + tap;
-        dx![r + c] = dx![r + c]! + tap;
+    const gv = g!;
+    const xv = x!;
+    const dv = dx!;
+    copyBorder(gv, dv, images.shape);
+    for (let s = 0; s < n; s++) {
+      for (let r = 1; r < h - 1; r++) {
+        for (let i = ((s * h + r) * w + 1) * c, end = i + (w - 2) * c; i < end; i++) {
+          const v = smoothAt(xv, i, row, c);
+          // clipByValue passes the gradient where 0 <= v <= 255; the rounding passes it straight through.
+          if (!(v >= 0 && v <= 255)) continue;
+          const tap = gv[i]! / 13;
+          const up = i - row;
+          const down = i + row;
+          dv[up - c] = dv[up - c]! + tap;
+          dv[up] = dv[up]! + tap;
+          dv[up + c] = dv[up + c]! + tap;
+          dv[i - c] = dv[i - c]! + tap;
+          dv[i] = dv[i]! + 5 * tap;
+          dv[i + c] = dv[i + c]! + tap;
+          dv[down - c] = dv[down - c]! + tap;
+          dv[down] = dv[down]! + tap;
+          dv[down + c] = dv[down + c]! + tap;
+        }
       }
-      dx![i] = dx![i]! + 4 * tap;
-    });
+    }
   });
   return out!;
 };

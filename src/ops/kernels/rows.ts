@@ -3,12 +3,20 @@
  * [K, W]) copies whole rows, and its gradient `DraScatterRows` adds dy's rows back into
  * [R, W] (duplicate indices sum). On cpu and wasm this replaces tf.gather and the
  * scatterND gradient of the composite in primitives.ts with plain array copies.
+ * `DraSplitRows` cuts [R, ...] into consecutive blocks of rows (tf.split along axis 0,
+ * which wasm runs far slower than a copy); its gradient is the concatenation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerHostKernel, runOnHost } from './host';
 
 export const GATHER_ROWS = 'DraGatherRows';
 export const SCATTER_ROWS = 'DraScatterRows';
+export const SPLIT_ROWS = 'DraSplitRows';
+
+export interface SplitRowsAttrs {
+  /** Rows of each consecutive block; they add up to the input's rows. */
+  sizes: number[];
+}
 
 export interface ScatterRowsAttrs {
   rows: number;
@@ -50,7 +58,32 @@ const scatterKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out!;
 };
 
+const splitKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { sizes } = attrs as unknown as SplitRowsAttrs;
+  const [rows, ...rest] = x.shape as number[];
+  const width = rest.reduce((a, b) => a * b, 1);
+  if (sizes.some((k) => !Number.isInteger(k) || k < 0) || sizes.reduce((a, b) => a + b, 0) !== rows) {
+    throw new Error(`${SPLIT_ROWS}: block sizes [${sizes.join(', ')}] must be non-negative integers adding up to the ${rows} rows`);
+  }
+  return runOnHost(backend, [x], sizes.map((k) => ({ shape: [k, ...rest], dtype: x.dtype as 'float32' | 'int32' })), ([v], outs) => {
+    let start = 0;
+    sizes.forEach((k, i) => {
+      outs[i]!.set(v!.subarray(start * width, (start + k) * width));
+      start += k;
+    });
+  });
+};
+
 registerHostKernel(GATHER_ROWS, gatherKernel);
+registerHostKernel(SPLIT_ROWS, splitKernel);
+
+if (tf.getGradient(SPLIT_ROWS) === undefined) {
+  tf.registerGradient({
+    kernelName: SPLIT_ROWS,
+    gradFunc: (dy) => ({ x: () => tf.concat(Array.isArray(dy) ? dy : [dy], 0) }),
+  });
+}
 registerHostKernel(SCATTER_ROWS, scatterKernel);
 
 if (tf.getGradient(GATHER_ROWS) === undefined) {
