@@ -15,7 +15,7 @@ import { type Interpolation, rotate, shearX, shearY, translateX, translateY } fr
 import { autoContrast, equalize } from './histogram';
 import * as L from './levels';
 import { invert, posterize, solarize, solarizeAdd } from './pointwise';
-import { gatherRows, linkWithZeroGradient, splitRows } from './primitives';
+import { concatRows, gatherRows, linkWithZeroGradient, splitRows } from './primitives';
 
 export * from './names';
 export { type ImageSize, translateRange } from './levels';
@@ -296,6 +296,6 @@ export function applyPerSample(
     order.forEach((sample, position) => {
       inverse[sample] = position;
     });
-    return gatherRows(tf.concat(parts, 0), tf.tensor1d(inverse, 'int32'));
+    return gatherRows(concatRows(parts), tf.tensor1d(inverse, 'int32'));
   });
 }

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's CommonJS build registers no gradients; the operators are meant to be differentiated.
 import '../backend/gradients';
 import { hasHostKernel, runKernel } from './kernels/host';
-import { GATHER_ROWS, SPLIT_ROWS, type SplitRowsAttrs } from './kernels/rows';
+import { CONCAT_ROWS, GATHER_ROWS, SPLIT_ROWS, type SplitRowsAttrs } from './kernels/rows';
 
 const stopGradientOp = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
   value: tf.clone(inputs[0] as tf.Tensor),
@@ -117,6 +117,14 @@ export function splitRows<T extends tf.Tensor>(x: T, sizes: number[]): T[] {
   if (!hasHostKernel(SPLIT_ROWS) || (x.dtype !== 'float32' && x.dtype !== 'int32')) return tf.split(x, sizes, 0) as T[];
   const attrs: SplitRowsAttrs = { sizes };
   return runKernel<T[]>(SPLIT_ROWS, { x }, attrs as unknown as tf.NamedAttrMap);
+}
+
+/** tf.concat(parts, 0); a host kernel (one copy, a split for the gradient) on cpu and wasm. */
+export function concatRows<T extends tf.Tensor>(parts: T[]): T {
+  const sameDtype = parts.every((p) => p.dtype === parts[0]?.dtype && (p.dtype === 'float32' || p.dtype === 'int32'));
+  if (!hasHostKernel(CONCAT_ROWS) || parts.length < 2 || !sameDtype) return tf.concat(parts, 0) as T;
+  // The blocks go in as an array, as tf.concat passes them: the gradient saves them all.
+  return runKernel<T>(CONCAT_ROWS, parts as unknown as tf.NamedTensorMap);
 }
 
 /**

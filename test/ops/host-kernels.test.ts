@@ -12,8 +12,8 @@ import { BLEND, SMOOTH } from '../../src/ops/kernels/blend';
 import { autoContrast, autoContrastComposite, equalize, equalizeComposite } from '../../src/ops/histogram';
 import { AUTO_CONTRAST, EQUALIZE } from '../../src/ops/kernels/histogram';
 import { hasHostKernel } from '../../src/ops/kernels/host';
-import { GATHER_ROWS, SPLIT_ROWS } from '../../src/ops/kernels/rows';
-import { gatherRows, gatherRowsComposite, splitRows } from '../../src/ops/primitives';
+import { CONCAT_ROWS, GATHER_ROWS, SPLIT_ROWS } from '../../src/ops/kernels/rows';
+import { concatRows, gatherRows, gatherRowsComposite, splitRows } from '../../src/ops/primitives';
 import { AFFINE_WARP } from '../../src/ops/kernels/warp';
 import { Rng } from '../../src/util/rng';
 import { useTestBackend } from './helpers';
@@ -104,7 +104,7 @@ describe('host kernels match the composite ops', () => {
 
   it('the host kernels are active on cpu and wasm', () => {
     if (backend !== 'cpu' && backend !== 'wasm') return;
-    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS, SPLIT_ROWS, EQUALIZE, AUTO_CONTRAST]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
+    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS, SPLIT_ROWS, CONCAT_ROWS, EQUALIZE, AUTO_CONTRAST]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
   });
 
   for (const interpolation of ['bilinear', 'nearest'] as const) {
@@ -255,5 +255,13 @@ describe('host kernels match the composite ops', () => {
     );
     if (hasHostKernel(SPLIT_ROWS)) assert.throws(() => splitRows(x, [3, 2]), /block sizes \[3, 2\] must be non-negative integers adding up to the 6 rows/);
     tf.dispose([x, weights]);
+  });
+
+  it('row concat: tf.concat along the rows, with the split gradient to every block', () => {
+    const rng = new Rng(62);
+    const blocks = [3, 1, 2].map((k) => tf.tensor3d(rng.uniform(k * 4 * 2, -5, 5), [k, 4, 2]));
+    const weights = tf.tensor3d(rng.uniform(6 * 4 * 2, -1, 1), [6, 4, 2]);
+    compareWithComposite('concatRows', (a, b, c) => concatRows([a!, tf.mul(b!, 3), c!]), (a, b, c) => tf.concat([a!, tf.mul(b!, 3), c!], 0), blocks, weights, { value: 0, gradient: 0 });
+    tf.dispose([...blocks, weights]);
   });
 });

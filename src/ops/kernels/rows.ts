@@ -4,7 +4,8 @@
  * [R, W] (duplicate indices sum). On cpu and wasm this replaces tf.gather and the
  * scatterND gradient of the composite in primitives.ts with plain array copies.
  * `DraSplitRows` cuts [R, ...] into consecutive blocks of rows (tf.split along axis 0,
- * which wasm runs far slower than a copy); its gradient is the concatenation.
+ * which wasm runs far slower than a copy); its gradient is the concatenation, and
+ * `DraConcatRows` (tf.concat along axis 0) is the converse pair.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerHostKernel, runOnHost } from './host';
@@ -12,6 +13,7 @@ import { registerHostKernel, runOnHost } from './host';
 export const GATHER_ROWS = 'DraGatherRows';
 export const SCATTER_ROWS = 'DraScatterRows';
 export const SPLIT_ROWS = 'DraSplitRows';
+export const CONCAT_ROWS = 'DraConcatRows';
 
 export interface SplitRowsAttrs {
   /** Rows of each consecutive block; they add up to the input's rows. */
@@ -75,7 +77,40 @@ const splitKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   });
 };
 
+const concatKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  const parts = Object.values(inputs) as tf.TensorInfo[];
+  const [, ...rest] = parts[0]!.shape as number[];
+  const width = rest.reduce((a, b) => a * b, 1);
+  for (const p of parts) {
+    if (p.shape.length !== rest.length + 1 || p.shape.slice(1).some((d, i) => d !== rest[i]) || p.dtype !== parts[0]!.dtype) {
+      throw new Error(`${CONCAT_ROWS}: blocks must share dtype and trailing shape [${rest.join(', ')}], got [${p.shape.join(', ')}] ${p.dtype}`);
+    }
+  }
+  const rows = parts.reduce((a, p) => a + p.shape[0]!, 0);
+  const [out] = runOnHost(backend, parts, [{ shape: [rows, ...rest], dtype: parts[0]!.dtype as 'float32' | 'int32' }], (values, [y]) => {
+    let start = 0;
+    values.forEach((v, i) => {
+      y!.set(v, start * width);
+      start += parts[i]!.shape[0]!;
+    });
+  });
+  return out!;
+};
+
 registerHostKernel(GATHER_ROWS, gatherKernel);
+registerHostKernel(CONCAT_ROWS, concatKernel);
+
+if (tf.getGradient(CONCAT_ROWS) === undefined) {
+  tf.registerGradient({
+    kernelName: CONCAT_ROWS,
+    saveAllInputs: true,
+    gradFunc: (dy, saved) => {
+      const sizes = saved.map((t) => t.shape[0]!);
+      const blocks = tf.engine().runKernel(SPLIT_ROWS, { x: dy as tf.Tensor }, { sizes } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      return Object.fromEntries(blocks.map((b, i) => [String(i), () => b]));
+    },
+  });
+}
 registerHostKernel(SPLIT_ROWS, splitKernel);
 
 if (tf.getGradient(SPLIT_ROWS) === undefined) {
