@@ -10,10 +10,21 @@ export class StopSignal {
   private readonly controller = new AbortController();
   private reasonGiven: StopReason | undefined;
   private readonly onSigint = () => this.abort('interrupt');
+  private disposed = false;
 
-  /** Listens for SIGINT until `dispose()` when `interrupt` is true. */
+  /**
+   * Listens for SIGINT until `dispose()` when `interrupt` is true. The listener is added
+   * on the next turn of the event loop, not now: tslab runs a cell's synchronous part in
+   * vm.runInThisContext({breakOnSigint: true}), and a SIGINT listener added inside that
+   * window leaves the signal at its default action once the window closes (measured: the
+   * next kernel interrupt killed the kernel process).
+   */
   constructor(options: { interrupt?: boolean } = {}) {
-    if (options.interrupt ?? true) process.on('SIGINT', this.onSigint);
+    if (options.interrupt ?? true) {
+      setImmediate(() => {
+        if (!this.disposed) process.on('SIGINT', this.onSigint);
+      });
+    }
   }
 
   get signal(): AbortSignal {
@@ -37,6 +48,7 @@ export class StopSignal {
 
   /** Stops listening for SIGINT (the kernel's own handling stays as it was). */
   dispose(): void {
+    this.disposed = true;
     process.removeListener('SIGINT', this.onSigint);
   }
 }

@@ -1,0 +1,149 @@
+/**
+ * Drives a real tslab kernel through @jupyterlab/services against a real jupyter-server
+ * (127.0.0.1, random free port, token), cell by cell: create a search, step it, read the
+ * display_data and update_display_data messages, interrupt a running run (it stops at a
+ * step boundary and the next cell works), show an error raised inside a step, continue.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { KernelManager, ServerConnection, type Kernel, type KernelMessage } from '@jupyterlab/services';
+import { JUPYTER_SERVER, REPO, isolatedJupyter, jupyterMissing, type JupyterEnv } from './jupyter';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+type IOPub = KernelMessage.IIOPubMessage;
+
+const missing = jupyterMissing();
+
+describe('a tslab kernel driven through @jupyterlab/services', { skip: missing ?? false, timeout: 240_000 }, () => {
+  let jupyter: JupyterEnv;
+  let server: ChildProcess;
+  let kernel: Kernel.IKernelConnection;
+  let manager: KernelManager;
+  const iopub: IOPub[] = [];
+
+  before(async () => {
+    jupyter = isolatedJupyter();
+    const port = await freePort();
+    const token = randomBytes(16).toString('hex');
+    server = spawn(JUPYTER_SERVER, ['--no-browser', ...(process.getuid?.() === 0 ? ['--allow-root'] : []), '--ServerApp.ip=127.0.0.1', `--ServerApp.port=${port}`, '--ServerApp.port_retries=0', `--ServerApp.token=${token}`, `--ServerApp.root_dir=${join(REPO, 'notebooks')}`], { env: jupyter.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    const baseUrl = `http://127.0.0.1:${port}/`;
+    let up = false;
+    const deadline = Date.now() + 60_000;
+    while (!up) {
+      if (server.exitCode !== null) throw new Error(`jupyter-server exited (${server.exitCode}): ${log.slice(-1500)}`);
+      if (Date.now() > deadline) throw new Error(`jupyter-server did not answer on ${baseUrl}: ${log.slice(-1500)}`);
+      up = await fetch(`${baseUrl}api/status?token=${token}`).then((r) => r.ok, () => false);
+      if (!up) await new Promise((r) => setTimeout(r, 200));
+    }
+    const serverSettings = ServerConnection.makeSettings({ baseUrl, wsUrl: `ws://127.0.0.1:${port}/`, token, appendToken: true });
+    manager = new KernelManager({ serverSettings });
+    await manager.ready;
+    kernel = await manager.startNew({ name: 'tslab' });
+    kernel.iopubMessage.connect((_, msg) => {
+      iopub.push(msg);
+    });
+  });
+
+  after(async () => {
+    try {
+      await kernel?.shutdown();
+    } catch {
+      // the server is stopped below either way
+    }
+    manager?.dispose();
+    server?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    jupyter?.cleanup();
+  });
+
+  async function execute(code: string): Promise<{ status: string; messages: IOPub[]; stdout: string; stderr: string }> {
+    const future = kernel.requestExecute({ code, stop_on_error: false });
+    const messages: IOPub[] = [];
+    future.onIOPub = (msg) => {
+      messages.push(msg);
+    };
+    const reply = await future.done;
+    const streams = (name: string) => messages.filter((m) => m.header.msg_type === 'stream' && (m.content as { name: string }).name === name).map((m) => (m.content as { text: string }).text).join('');
+    return { status: (reply.content as { status: string }).status, messages, stdout: streams('stdout'), stderr: streams('stderr') };
+  }
+
+  function dashboardUpdates(displayId: string): IOPub[] {
+    return iopub.filter((m) => m.header.msg_type === 'update_display_data' && (m.content as { transient?: { display_id?: string } }).transient?.display_id === displayId);
+  }
+
+  it('creates a search, steps it, displays a multi-MIME figure, interrupts a run and continues', async () => {
+    const setup = await execute(`import { DraSearch, plot, show } from 'dralab';
+const search = await DraSearch.create({ data: 'synthetic:colour', model: 'tiny-cnn', seed: 0, batchSize: 16, steps: 400, snapshotEvery: 5 });
+const first = await search.step();
+console.log(JSON.stringify({ step: first.step, count: search.stepCount }));`);
+    assert.equal(setup.status, 'ok', setup.stderr);
+    assert.deepEqual(JSON.parse(setup.stdout.trim().split('\n').pop()!), { step: 1, count: 1 });
+
+    const figure = await execute('plot.probabilities(search);');
+    assert.equal(figure.status, 'ok', figure.stderr);
+    const displays = figure.messages.filter((m) => m.header.msg_type === 'display_data');
+    assert.equal(displays.length, 1, 'one output');
+    const data = (displays[0]!.content as { data: Record<string, unknown> }).data;
+    assert.deepEqual(Object.keys(data).sort(), ['application/vnd.plotly.v1+json', 'image/svg+xml', 'text/html', 'text/plain']);
+    assert.ok((data['text/html'] as string).includes('plotly.js v3'), 'the first figure of the session carries plotly.js');
+
+    // A long run, interrupted once the dashboard has updated twice.
+    // The dashboard gets its own cell: tslab forgets the declarations of a cell that fails (an interrupted one does).
+    assert.equal((await execute('const live = show(search, { intervalMs: 200 });')).status, 'ok');
+    const running = execute('await live.run({ steps: 300 });');
+    const opened = await until('the dashboard display', () => iopub.find((m) => m.header.msg_type === 'display_data' && (m.content as { transient?: { display_id?: string } }).transient?.display_id));
+    const displayId = (opened.content as { transient: { display_id: string } }).transient.display_id;
+    await until('two dashboard updates', () => (dashboardUpdates(displayId).length >= 2 ? true : undefined));
+    await kernel.interrupt();
+    const interrupted = await running;
+    assert.equal(interrupted.status, 'error', 'the interrupted cell ends with an error status');
+    const stoppedUpdate = await until('the final dashboard update', () => dashboardUpdates(displayId).find((m) => /stopped by kernel interrupt/.test((m.content as { data: Record<string, string> }).data['text/plain'] ?? '')));
+    assert.match((stoppedUpdate.content as { data: Record<string, string> }).data['text/html']!, /stopped by kernel interrupt at the step boundary after step \d+/);
+
+    // tslab aborts requests that arrive within 200 ms of a failed cell.
+    await new Promise((r) => setTimeout(r, 400));
+    const after = await execute('await live.idle();\nconsole.log(JSON.stringify({ count: search.stepCount, records: search.history.steps.length, state: live.state }));');
+    assert.equal(after.status, 'ok', after.stderr);
+    const state = JSON.parse(after.stdout.trim().split('\n').pop()!) as { count: number; records: number; state: string };
+    assert.equal(state.state, 'stopped');
+    assert.ok(state.count > 1 && state.count < 301, `stopped early at step ${state.count}`);
+    assert.equal(state.records, state.count, 'no half-done step was recorded');
+
+    const resumed = await execute('await live.run({ steps: 2 });\nconsole.log(search.stepCount);');
+    assert.equal(resumed.status, 'ok', resumed.stderr);
+    assert.equal(Number(resumed.stdout.trim().split('\n').pop()), state.count + 2);
+
+    // An error inside a step reaches the cell output, not only stderr.
+    const failing = await execute(`const broken = Object.create(search);
+broken.step = async () => { throw new RangeError('shapes [16, 10] and [16, 12] do not match'); };
+await show(broken, { intervalMs: 0 }).run({ steps: 1 });`);
+    assert.equal(failing.status, 'error');
+    const shown = failing.messages.filter((m) => m.header.msg_type === 'update_display_data' || m.header.msg_type === 'display_data').map((m) => (m.content as { data: Record<string, string> }).data['text/plain'] ?? '');
+    assert.ok(shown.some((t) => /error: RangeError: shapes \[16, 10\] and \[16, 12\] do not match/.test(t)), shown.join('\n---\n'));
+  });
+});
