@@ -81,9 +81,19 @@ export function registerHostKernel(kernelName: string, kernelFunc: tf.KernelFunc
   }
 }
 
+let enabled = true;
+
+/**
+ * Turns the host kernels off (or back on): the ops then run the composites that every
+ * other backend runs, e.g. to check that those need only kernels tfjs-node has.
+ */
+export function setHostKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
 /** Whether the active backend runs `kernelName` as a host kernel (else use the composite). */
 export function hasHostKernel(kernelName: string): boolean {
-  return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+  return enabled && tf.getKernel(kernelName, tf.getBackend()) !== undefined;
 }
 
 /** Runs a registered kernel through the engine (so it is recorded on the gradient tape). */
