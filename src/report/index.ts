@@ -4,7 +4,7 @@
  * summary and the run configuration. Written atomically (temp file + rename).
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { figureHtml, figureToSvg, lossCurves, magnitudeDistributions, plotlyScriptTag, probabilityHeatmap, probabilityTrajectories, sampleGrid, type Figure, type SampleGridData } from '../../widgets';
 import { escapeXml } from '../../widgets/svg';
 import { policyText } from '../notebook/figures';
@@ -72,7 +72,12 @@ export function reportHtml(data: ReportData): string {
 export function writeReport(dir: string, data: ReportData): string {
   const file = dir.endsWith('.html') ? dir : join(dir, 'report.html');
   const html = reportHtml(data);
-  mkdirSync(file.slice(0, Math.max(0, file.lastIndexOf('/'))) || '.', { recursive: true });
+  const folder = dirname(file);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    throw new Error(`cannot create ${folder} for the report: ${(err as Error).message}`);
+  }
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, html);
