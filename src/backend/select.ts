@@ -107,10 +107,12 @@ const LOADERS: Record<BackendName, Loader> = {
     return loader(context);
   },
   wasm: async () => {
+    const before = processHandlers();
     require('@tensorflow/tfjs-backend-wasm');
     const { registerWasmTrainingKernels } = await import('./wasm-kernels');
     registerWasmTrainingKernels();
     await activate('wasm');
+    removeHandlersAddedSince(before);
     return { tfjsBackend: 'wasm' };
   },
   cpu: async () => {
@@ -119,6 +121,30 @@ const LOADERS: Record<BackendName, Loader> = {
     return { tfjsBackend: 'cpu' };
   },
 };
+
+type ProcessEvent = 'unhandledRejection' | 'uncaughtException';
+const PROCESS_EVENTS: ProcessEvent[] = ['unhandledRejection', 'uncaughtException'];
+
+type Listener = (...args: unknown[]) => void;
+// process.listeners/removeListener are overloaded per event name; one signature serves both events here.
+const listenersOf = (event: ProcessEvent): Listener[] => process.listeners(event as 'unhandledRejection') as unknown as Listener[];
+
+function processHandlers(): Map<ProcessEvent, Set<Listener>> {
+  return new Map(PROCESS_EVENTS.map((e) => [e, new Set(listenersOf(e))]));
+}
+
+/**
+ * The wasm backend's Emscripten glue installs process handlers that rethrow any
+ * unhandled rejection or exception, which turns a stray promise error in a notebook
+ * into a dead kernel. They guard nothing of ours, so they are removed again.
+ */
+function removeHandlersAddedSince(before: Map<ProcessEvent, Set<Listener>>): void {
+  for (const event of PROCESS_EVENTS) {
+    for (const listener of listenersOf(event)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event as 'unhandledRejection', listener as never);
+    }
+  }
+}
 
 let current: BackendReport | undefined;
 

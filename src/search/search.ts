@@ -89,6 +89,7 @@ export class DraSearch {
   private policySampler: BatchSampler;
   private stepsDone = 0;
   private stopController: AbortController | undefined;
+  private stepping = false;
 
   /** Builds a search from a configuration (defaults fill the rest). */
   static async create(settings: Partial<SearchConfig> & { backend?: string } = {}): Promise<DraSearch> {
@@ -199,6 +200,18 @@ export class DraSearch {
    * (error, abort via `signal`, non-finite loss) the search is as before the call.
    */
   async step(signal?: AbortSignal): Promise<StepRecord> {
+    if (this.stepping) {
+      throw new Error('DraSearch.step(): another step is still running (a run() in progress?); await it or call stop() first');
+    }
+    this.stepping = true;
+    try {
+      return await this.stepOnce(signal);
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private async stepOnce(signal?: AbortSignal): Promise<StepRecord> {
     const started = performance.now();
     const stepIndex = this.stepsDone;
     const tx = this.begin();
@@ -392,6 +405,9 @@ export class DraSearch {
    * or `stop()` is called. Always ends at a step boundary with the search intact.
    */
   async run(options: RunOptions = {}): Promise<RunResult> {
+    if (this.stopController || this.stepping) {
+      throw new Error('DraSearch.run(): the search is already running; await that run or call stop() first');
+    }
     // A rejected (non-finite) step uses up one of the requested steps without advancing
     // stepCount, so a run whose losses stay non-finite still ends.
     const attempts = Math.min(options.steps ?? Infinity, this.config.steps - this.stepsDone);

@@ -69,3 +69,17 @@ describe('dralab info', () => {
     assert.match(bad.stderr, /DRALAB_BACKEND='tpu' is not a backend; expected one of node-gpu, node, webgpu, wasm, cpu/);
   });
 });
+
+describe('the wasm backend in a long-lived process', () => {
+  it('leaves no process handler that turns a stray rejection into a crash', () => {
+    const script = `
+      const { selectBackend } = require(${JSON.stringify(join(__dirname, '../../src/backend/select.js'))});
+      selectBackend({ backend: 'wasm' }).then(() => {
+        Promise.reject(new Error('stray rejection in a notebook cell'));
+        setTimeout(() => { console.log('still alive'); }, 50);
+      });`;
+    const r = spawnSync(process.execPath, ['--unhandled-rejections=warn', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /still alive/);
+  });
+});

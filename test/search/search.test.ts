@@ -207,6 +207,20 @@ describe('DraSearch atomic steps', () => {
   });
 });
 
+describe('DraSearch concurrency', () => {
+  it('refuses a second step or run while one is in progress, with a clear message', async () => {
+    const s = await makeSearch();
+    const running = s.run({ steps: 2 });
+    await assert.rejects(s.step(), /another step is still running/);
+    await assert.rejects(s.run({ steps: 1 }), /already running/);
+    const result = await running;
+    assert.equal(result.reason, 'completed');
+    assert.equal(s.stepCount, 2);
+    await s.step(); // free again
+    s.dispose();
+  });
+});
+
 describe('DraSearch options', () => {
   it('ablations: fixed weights, mu and sigma stay at their initial values', async () => {
     const s = await makeSearch({ learnWeights: false, learnMu: false });
