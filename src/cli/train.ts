@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadDataset } from '../data';
 import { selectBackend } from '../backend/select';
 import { loadFrozenPolicy } from '../policy/frozen';
-import { writeTextAtomic } from '../search/persist';
+import { writeTextAtomic } from '../util/files';
 import { TRAIN_DEFAULTS, trainWithPolicy } from '../train/train';
 import { parseIntArg, parseNumberArg } from './search';
 

@@ -4,6 +4,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { readPolicyFile } from '../policy/schema';
+import { History } from '../search/history';
 import type { PolicySnapshot, SnapshotRecord, StepRecord } from '../search/record';
 
 /** What the notebook layer needs of a search: plain-data accessors only. */
@@ -75,43 +77,14 @@ export interface LoadedRun {
   source: string;
 }
 
-function parseJsonFile(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
-  }
+/** A validated policy file as a snapshot (hand-made files may lack weights: log p serves). */
+function readPolicy(path: string): PolicySnapshot {
+  const file = readPolicyFile(path);
+  return { ...file, version: 1, layers: file.layers.map((l) => ({ ...l, weights: l.weights ?? l.probabilities.map((p) => Math.log(p)) })) } as PolicySnapshot;
 }
 
-function checkPolicyShape(value: unknown, path: string): PolicySnapshot {
-  if (!isPolicy(value)) throw new Error(`${path}: not a policy file (expected "ops" and "layers" arrays)`);
-  const policy = value;
-  policy.layers.forEach((layer, d) => {
-    for (const field of ['probabilities', 'mu', 'sigma'] as const) {
-      if (!Array.isArray(layer[field]) || layer[field].length !== policy.ops.length) {
-        throw new Error(`${path}: layer ${d + 1} needs ${policy.ops.length} ${field}, found ${Array.isArray(layer[field]) ? layer[field].length : 'none'}`);
-      }
-    }
-  });
-  return { ...policy, layers: policy.layers.map((l) => ({ ...l, weights: l.weights ?? l.probabilities.map((p) => Math.log(p)) })) };
-}
-
-function parseHistory(path: string): HistoryLike {
-  const history: HistoryLike = { steps: [], snapshots: [] };
-  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let record: { type?: string } & Record<string, unknown>;
-    try {
-      record = JSON.parse(line) as typeof record;
-    } catch (err) {
-      throw new Error(`${path}:${i + 1}: not valid JSON (${(err as Error).message})`);
-    }
-    const { type, ...rest } = record;
-    if (type === 'step') history.steps.push(rest as unknown as StepRecord);
-    else if (type === 'snapshot') history.snapshots.push(rest as unknown as SnapshotRecord);
-    else throw new Error(`${path}:${i + 1}: unknown record type '${String(type)}' (expected step or snapshot)`);
-  });
-  return history;
+function readHistory(path: string): HistoryLike {
+  return History.fromJsonLines(readFileSync(path, 'utf8'), path);
 }
 
 /** Reads a policy.json, or a run folder holding policy.json and history.jsonl. */
@@ -121,10 +94,10 @@ export function loadRun(path: string): LoadedRun {
     const policyPath = join(path, 'policy.json');
     const historyPath = join(path, 'history.jsonl');
     if (!existsSync(policyPath)) throw new Error(`loadRun: ${path} has no policy.json (is it a run folder?)`);
-    const policy = checkPolicyShape(parseJsonFile(policyPath), policyPath);
-    const history = existsSync(historyPath) ? parseHistory(historyPath) : { steps: [], snapshots: [] };
+    const policy = readPolicy(policyPath);
+    const history = existsSync(historyPath) ? readHistory(historyPath) : { steps: [], snapshots: [] };
     return { history, policy, source: path };
   }
-  const policy = checkPolicyShape(parseJsonFile(path), path);
+  const policy = readPolicy(path);
   return { history: { steps: [], snapshots: [] }, policy, source: path };
 }

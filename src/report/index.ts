@@ -3,13 +3,14 @@
  * no CDN), every figure with its static SVG beneath for script-less viewers, the policy
  * summary and the run configuration. Written atomically (temp file + rename).
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { figureHtml, figureToSvg, lossCurves, magnitudeDistributions, plotlyScriptTag, probabilityHeatmap, probabilityTrajectories, sampleGrid, type Figure, type SampleGridData } from '../../widgets';
 import { escapeXml } from '../../widgets/svg';
 import { policyText } from '../notebook/figures';
 import type { HistoryLike } from '../notebook/shape';
 import type { PolicySnapshot, SnapshotRecord } from '../search/record';
+import { writeTextAtomic } from '../util/files';
 
 export interface ReportData {
   history: HistoryLike;
@@ -78,14 +79,7 @@ export function writeReport(dir: string, data: ReportData): string {
   } catch (err) {
     throw new Error(`cannot create ${folder} for the report: ${(err as Error).message}`);
   }
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, html);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new Error(`could not write ${file}: ${(err as Error).message}`);
-  }
+  writeTextAtomic(file, html);
   return file;
 }
 

@@ -6,7 +6,8 @@
  * Every file is written to a temporary name first and renamed into place.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeTextAtomic } from '../util/files';
 import { join } from 'node:path';
 import { selectBackend } from '../backend/select';
 import { loadDataset } from '../data';
@@ -32,18 +33,6 @@ async function toArray(name: string, t: tf.Tensor): Promise<NamedArray> {
   const data = await t.data();
   const values = t.dtype === 'int32' ? Int32Array.from(data as Int32Array) : Float32Array.from(data as Float32Array);
   return { name, shape: [...t.shape], dtype: t.dtype === 'int32' ? 'int32' : 'float32', values };
-}
-
-/** Writes text atomically (temp file + rename). */
-export function writeTextAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new Error(`could not write ${path}: ${(err as Error).message}`);
-  }
 }
 
 export async function saveSearch(search: DraSearch, dir: string): Promise<void> {

@@ -20,6 +20,7 @@ import { resolveSearchConfig } from '../../src/search/config';
 import { DraSearch } from '../../src/search/search';
 import { trainWithPolicy } from '../../src/train/train';
 import type { BenchResult, BenchRow } from './main';
+import { envInt, envList } from './util';
 
 interface Task {
   key: string;
@@ -42,13 +43,6 @@ const TASKS: Task[] = [
     load: (_seed, trainCount) => loadDataset('fashion-mnist', { trainCount, testCount: 2000, imageSize: [32, 32] }),
   },
 ];
-
-const envList = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
-const envInt = (name: string, fallback: number) => {
-  const v = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
 
 function meanStd(xs: number[]): { mean: number; std: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;

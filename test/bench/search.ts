@@ -18,20 +18,9 @@ import { resolveSearchConfig } from '../../src/search/config';
 import { DraSearch } from '../../src/search/search';
 import { SGD } from '../../src/train/optim';
 import { trainStep } from '../../src/train/step';
+import { Rng } from '../../src/util/rng';
 import type { BenchResult, BenchRow } from './main';
-
-const envInt = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
-  return value;
-};
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+import { envInt, envList, median } from './util';
 
 async function timeIt(steps: number, fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
@@ -41,7 +30,7 @@ async function timeIt(steps: number, fn: () => Promise<unknown>): Promise<number
 
 export async function run(): Promise<BenchResult> {
   const backend = await selectBackend();
-  const models = (process.env.DRALAB_BENCH_MODELS ?? 'tiny-cnn,resnet-20').split(',').map((s) => s.trim()).filter(Boolean);
+  const models = envList('DRALAB_BENCH_MODELS', 'tiny-cnn,resnet-20');
   const batch = envInt('DRALAB_BENCH_BATCH', 32);
   const rounds = envInt('DRALAB_BENCH_ROUNDS', 3);
   const steps = envInt('DRALAB_BENCH_STEPS', 3);
@@ -69,7 +58,7 @@ export async function run(): Promise<BenchResult> {
     // Where a search step's time goes: the augmentation alone (forward and backward).
     const augmentMs = await timeIt(steps, async () => {
       const w = search.policy.values().weights;
-      const draw = search.policy.sample(batch, new (await import('../../src/util/rng')).Rng(1));
+      const draw = search.policy.sample(batch, new Rng(1));
       const g = tf.variableGrads(() => tf.mean(search.policy.augmentWith(images, draw, w)), search.policy.trainableVariables);
       tf.dispose([g.value, ...Object.values(g.grads)]);
     });
