@@ -15,7 +15,7 @@ import { type Interpolation, rotate, shearX, shearY, translateX, translateY } fr
 import { autoContrast, equalize } from './histogram';
 import * as L from './levels';
 import { invert, posterize, solarize, solarizeAdd } from './pointwise';
-import { concatRows, gatherRows, linkWithZeroGradient, splitRows } from './primitives';
+import { gatherBlocks, linkWithZeroGradient, scatterBlocks } from './primitives';
 
 export * from './names';
 export { type ImageSize, translateRange } from './levels';
@@ -275,16 +275,14 @@ export function applyPerSample(
       const [k] = groups.keys();
       return run(k!, images, magnitude, sign, options.cutoutCentre);
     }
-    // One permutation puts the batch in group order, a split hands each op its block,
-    // and the inverse permutation restores the order: two row gathers per call whatever
-    // the number of groups, and a single concat in the backward pass.
+    // One permutation puts the batch in group order and cuts it into one block per op
+    // (a single copy), and its converse puts the results back in the original order.
     const keys = [...groups.keys()].sort((a, b) => a - b);
     const order = Int32Array.from(keys.flatMap((k) => groups.get(k)!));
     const sizes = keys.map((k) => groups.get(k)!.length);
-    const permutation = tf.tensor1d(order, 'int32');
-    const blocks = splitRows(gatherRows(images, permutation), sizes);
-    const magnitudes = splitRows(gatherRows(magnitude, permutation), sizes);
-    const centres = options.cutoutCentre ? splitRows(gatherRows(options.cutoutCentre, permutation), sizes) : undefined;
+    const blocks = gatherBlocks(images, order, sizes);
+    const magnitudes = gatherBlocks(magnitude, order, sizes);
+    const centres = options.cutoutCentre ? gatherBlocks(options.cutoutCentre, order, sizes) : undefined;
     const sortedSigns = Float32Array.from(order, (i) => sign[i]!);
     let start = 0;
     const parts = keys.map((k, g) => {
@@ -292,10 +290,6 @@ export function applyPerSample(
       start += sizes[g]!;
       return part;
     });
-    const inverse = new Int32Array(n);
-    order.forEach((sample, position) => {
-      inverse[sample] = position;
-    });
-    return gatherRows(concatRows(parts), tf.tensor1d(inverse, 'int32'));
+    return scatterBlocks(parts, order);
   });
 }

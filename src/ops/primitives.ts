@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's CommonJS build registers no gradients; the operators are meant to be differentiated.
 import '../backend/gradients';
 import { hasHostKernel, runKernel } from './kernels/host';
-import { CONCAT_ROWS, GATHER_ROWS, SPLIT_ROWS, type SplitRowsAttrs } from './kernels/rows';
+import { type BlocksAttrs, CONCAT_ROWS, GATHER_BLOCKS, GATHER_ROWS, SCATTER_BLOCKS, SPLIT_ROWS, type SplitRowsAttrs, scatterBlocksInputs } from './kernels/rows';
 
 const stopGradientOp = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
   value: tf.clone(inputs[0] as tf.Tensor),
@@ -125,6 +125,37 @@ export function concatRows<T extends tf.Tensor>(parts: T[]): T {
   if (!hasHostKernel(CONCAT_ROWS) || parts.length < 2 || !sameDtype) return tf.concat(parts, 0) as T;
   // The blocks go in as an array, as tf.concat passes them: the gradient saves them all.
   return runKernel<T>(CONCAT_ROWS, parts as unknown as tf.NamedTensorMap);
+}
+
+/**
+ * x's rows in the order of `order` (a permutation of its rows), cut into consecutive
+ * blocks of `sizes` rows: one copy on cpu and wasm, a row gather and a split elsewhere.
+ */
+export function gatherBlocks<T extends tf.Tensor>(x: T, order: Int32Array, sizes: number[]): T[] {
+  return tf.tidy(() => {
+    const permutation = tf.tensor1d(order, 'int32');
+    if (!hasHostKernel(GATHER_BLOCKS) || (x.dtype !== 'float32' && x.dtype !== 'int32')) return splitRows(gatherRows(x, permutation), sizes);
+    const attrs: BlocksAttrs = { sizes };
+    return runKernel<T[]>(GATHER_BLOCKS, { x, order: permutation }, attrs as unknown as tf.NamedAttrMap);
+  });
+}
+
+/**
+ * The converse of `gatherBlocks`: row i of the concatenated blocks goes to row order[i].
+ * One copy on cpu and wasm, a concat and a row gather by the inverse permutation elsewhere.
+ */
+export function scatterBlocks<T extends tf.Tensor>(blocks: T[], order: Int32Array): T {
+  return tf.tidy(() => {
+    const sameDtype = blocks.every((p) => p.dtype === blocks[0]?.dtype && (p.dtype === 'float32' || p.dtype === 'int32'));
+    if (!hasHostKernel(SCATTER_BLOCKS) || blocks.length === 0 || !sameDtype) {
+      const inverse = new Int32Array(order.length);
+      order.forEach((row, position) => {
+        inverse[row] = position;
+      });
+      return gatherRows(concatRows(blocks), tf.tensor1d(inverse, 'int32'));
+    }
+    return runKernel<T>(SCATTER_BLOCKS, scatterBlocksInputs(blocks, tf.tensor1d(order, 'int32')));
+  });
 }
 
 /**

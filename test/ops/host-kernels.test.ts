@@ -12,8 +12,8 @@ import { BLEND, SMOOTH } from '../../src/ops/kernels/blend';
 import { autoContrast, autoContrastComposite, equalize, equalizeComposite } from '../../src/ops/histogram';
 import { AUTO_CONTRAST, EQUALIZE } from '../../src/ops/kernels/histogram';
 import { hasHostKernel } from '../../src/ops/kernels/host';
-import { CONCAT_ROWS, GATHER_ROWS, SPLIT_ROWS } from '../../src/ops/kernels/rows';
-import { concatRows, gatherRows, gatherRowsComposite, splitRows } from '../../src/ops/primitives';
+import { CONCAT_ROWS, GATHER_BLOCKS, GATHER_ROWS, SCATTER_BLOCKS, SPLIT_ROWS } from '../../src/ops/kernels/rows';
+import { concatRows, gatherBlocks, gatherRows, gatherRowsComposite, scatterBlocks, splitRows } from '../../src/ops/primitives';
 import { AFFINE_WARP } from '../../src/ops/kernels/warp';
 import { Rng } from '../../src/util/rng';
 import { useTestBackend } from './helpers';
@@ -104,7 +104,7 @@ describe('host kernels match the composite ops', () => {
 
   it('the host kernels are active on cpu and wasm', () => {
     if (backend !== 'cpu' && backend !== 'wasm') return;
-    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS, SPLIT_ROWS, CONCAT_ROWS, EQUALIZE, AUTO_CONTRAST]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
+    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS, SPLIT_ROWS, CONCAT_ROWS, GATHER_BLOCKS, SCATTER_BLOCKS, EQUALIZE, AUTO_CONTRAST]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
   });
 
   for (const interpolation of ['bilinear', 'nearest'] as const) {
@@ -263,5 +263,38 @@ describe('host kernels match the composite ops', () => {
     const weights = tf.tensor3d(rng.uniform(6 * 4 * 2, -1, 1), [6, 4, 2]);
     compareWithComposite('concatRows', (a, b, c) => concatRows([a!, tf.mul(b!, 3), c!]), (a, b, c) => tf.concat([a!, tf.mul(b!, 3), c!], 0), blocks, weights, { value: 0, gradient: 0 });
     tf.dispose([...blocks, weights]);
+  });
+
+  it('block gather and scatter: a permutation cut into blocks and put back, each the gradient of the other; non-permutations are refused', () => {
+    const rng = new Rng(63);
+    const x = tf.tensor3d(rng.uniform(6 * 3 * 2, -5, 5), [6, 3, 2]);
+    const weights = tf.tensor3d(rng.uniform(6 * 3 * 2, -1, 1), [6, 3, 2]);
+    const order = Int32Array.from([4, 1, 5, 0, 3, 2]);
+    const inverse = Int32Array.from([3, 1, 5, 4, 0, 2]);
+    const sizes = [2, 3, 1];
+    // Blocks scaled differently, so a block sent to the wrong rows changes value and gradient.
+    const scaled = (blocks: tf.Tensor[]) => blocks.map((b, i) => tf.mul(b, i + 2));
+    compareWithComposite(
+      'gatherBlocks',
+      (v) => concatRows(scaled(gatherBlocks(v, order, sizes))),
+      (v) => tf.concat(scaled(tf.split(gatherRowsComposite(v, tf.tensor1d(order, 'int32')), sizes, 0)), 0),
+      [x],
+      weights,
+      { value: 0, gradient: 0 },
+    );
+    compareWithComposite(
+      'scatterBlocks',
+      (v) => scatterBlocks(scaled(splitRows(v, sizes)), order),
+      (v) => gatherRowsComposite(tf.concat(scaled(tf.split(v, sizes, 0)), 0), tf.tensor1d(inverse, 'int32')),
+      [x],
+      weights,
+      { value: 0, gradient: 0 },
+    );
+    if (hasHostKernel(GATHER_BLOCKS)) {
+      assert.throws(() => gatherBlocks(x, Int32Array.from([0, 0, 1, 2, 3, 4]), sizes), /order is not a permutation of \[0, 5\]/);
+      assert.throws(() => scatterBlocks(splitRows(x, sizes), Int32Array.from([0, 1, 2, 3, 4, 6])), /order is not a permutation of \[0, 5\]/);
+      assert.throws(() => gatherBlocks(x, order, [2, 2]), /block sizes \[2, 2\] must be non-negative integers adding up to the 6 rows/);
+    }
+    tf.dispose([x, weights]);
   });
 });

@@ -135,3 +135,118 @@ if (tf.getGradient(GATHER_ROWS) === undefined) {
     },
   });
 }
+
+/**
+ * `DraGatherBlocks`: rows of params [R, ...] taken in the order of a permutation of
+ * [0, R) and cut into consecutive blocks of `sizes` rows, in one copy (a row gather and a
+ * split fused). `DraScatterBlocks` is the converse: blocks whose concatenated row i goes
+ * to row order[i]. Each is the other's gradient.
+ */
+export const GATHER_BLOCKS = 'DraGatherBlocks';
+export const SCATTER_BLOCKS = 'DraScatterBlocks';
+
+export interface BlocksAttrs {
+  sizes: number[];
+}
+
+function checkPermutation(order: ArrayLike<number>, rows: number, kernel: string): void {
+  if (order.length !== rows) throw new Error(`${kernel}: order must list each of the ${rows} rows once, got ${order.length} entries`);
+  const seen = new Uint8Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const r = order[i]!;
+    if (!(r >= 0 && r < rows) || seen[r]) throw new Error(`${kernel}: order is not a permutation of [0, ${rows - 1}] (entry ${r} at position ${i})`);
+    seen[r] = 1;
+  }
+}
+
+function checkSizes(sizes: readonly number[], rows: number, kernel: string): void {
+  if (sizes.some((k) => !Number.isInteger(k) || k < 0) || sizes.reduce((a, b) => a + b, 0) !== rows) {
+    throw new Error(`${kernel}: block sizes [${sizes.join(', ')}] must be non-negative integers adding up to the ${rows} rows`);
+  }
+}
+
+const gatherBlocksKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, order } = inputs as { x: tf.TensorInfo; order: tf.TensorInfo };
+  const { sizes } = attrs as unknown as BlocksAttrs;
+  const [rows, ...rest] = x.shape as number[];
+  const width = rest.reduce((a, b) => a * b, 1);
+  checkSizes(sizes, rows!, GATHER_BLOCKS);
+  return runOnHost(backend, [x, order], sizes.map((k) => ({ shape: [k, ...rest], dtype: x.dtype as 'float32' | 'int32' })), ([v, idx], outs) => {
+    checkPermutation(idx!, rows!, GATHER_BLOCKS);
+    let i = 0;
+    sizes.forEach((k, b) => {
+      const out = outs[b]!;
+      for (let j = 0; j < k; j++, i++) {
+        const r = idx![i]!;
+        out.set(v!.subarray(r * width, (r + 1) * width), j * width);
+      }
+    });
+  });
+};
+
+const scatterBlocksKernel: tf.KernelFunc = ({ inputs, backend }) => {
+  // The inputs come as an array (the blocks, then the permutation), as tf.concat passes them.
+  const values = Object.values(inputs) as tf.TensorInfo[];
+  const order = values[values.length - 1]!;
+  const blocks = values.slice(0, -1);
+  if (blocks.length === 0) throw new Error(`${SCATTER_BLOCKS}: needs at least one block`);
+  const [, ...rest] = blocks[0]!.shape as number[];
+  const width = rest.reduce((a, b) => a * b, 1);
+  for (const p of blocks) {
+    if (p.shape.length !== rest.length + 1 || p.shape.slice(1).some((d, i) => d !== rest[i]) || p.dtype !== blocks[0]!.dtype) {
+      throw new Error(`${SCATTER_BLOCKS}: blocks must share dtype and trailing shape [${rest.join(', ')}], got [${p.shape.join(', ')}] ${p.dtype}`);
+    }
+  }
+  const rows = blocks.reduce((a, p) => a + p.shape[0]!, 0);
+  const [out] = runOnHost(backend, [...blocks, order], [{ shape: [rows, ...rest], dtype: blocks[0]!.dtype as 'float32' | 'int32' }], (arrays, [y]) => {
+    const idx = arrays[blocks.length]!;
+    checkPermutation(idx, rows, SCATTER_BLOCKS);
+    let i = 0;
+    blocks.forEach((p, b) => {
+      const v = arrays[b]!;
+      for (let j = 0; j < p.shape[0]!; j++, i++) {
+        const r = idx[i]!;
+        y!.set(v.subarray(j * width, (j + 1) * width), r * width);
+      }
+    });
+  });
+  return out!;
+};
+
+registerHostKernel(GATHER_BLOCKS, gatherBlocksKernel);
+registerHostKernel(SCATTER_BLOCKS, scatterBlocksKernel);
+
+/** Inputs of `DraScatterBlocks`: an array of the blocks followed by the permutation (the gradient saves them all). */
+export function scatterBlocksInputs(blocks: readonly tf.Tensor[], order: tf.Tensor): tf.NamedTensorMap {
+  return [...blocks, order] as unknown as tf.NamedTensorMap;
+}
+
+if (tf.getGradient(GATHER_BLOCKS) === undefined) {
+  tf.registerGradient({
+    kernelName: GATHER_BLOCKS,
+    inputsToSave: ['order'],
+    gradFunc: (dy, saved) => {
+      const [order] = saved as [tf.Tensor];
+      const blocks = Array.isArray(dy) ? dy : [dy];
+      return {
+        x: () => tf.engine().runKernel(SCATTER_BLOCKS, scatterBlocksInputs(blocks, order)) as tf.Tensor,
+        order: () => tf.zeros(order.shape),
+      };
+    },
+  });
+}
+
+if (tf.getGradient(SCATTER_BLOCKS) === undefined) {
+  tf.registerGradient({
+    kernelName: SCATTER_BLOCKS,
+    saveAllInputs: true,
+    gradFunc: (dy, saved) => {
+      const order = saved[saved.length - 1]!;
+      const sizes = saved.slice(0, -1).map((t) => t.shape[0]!);
+      const attrs: BlocksAttrs = { sizes };
+      // Computed here, outside the per-input scopes the engine opens, so every block survives.
+      const blocks = tf.engine().runKernel(GATHER_BLOCKS, { x: dy as tf.Tensor, order }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      return { ...Object.fromEntries(blocks.map((b, i) => [String(i), () => b])), [String(blocks.length)]: () => tf.zeros(order.shape) };
+    },
+  });
+}
