@@ -12,6 +12,7 @@
  * kernel output and does not record the inner ops on the gradient tape.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { runOnHost } from '../ops/kernels/host';
 import { ensureGradients } from './gradients';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -78,27 +79,121 @@ function checkNhwc(dataFormat: string | undefined, kernel: string): void {
   }
 }
 
+/** Geometry of a patch matrix: input size, filter size, output size, strides, leading padding. */
+interface PatchGeometry {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  kh: number;
+  kw: number;
+  oh: number;
+  ow: number;
+  sh: number;
+  sw: number;
+  top: number;
+  left: number;
+}
+
+/**
+ * Memory bounds of the kernels. patchElements: the largest patch matrix (float32
+ * elements; 64 MiB) built at once; larger batches are processed in groups of images and
+ * their filter gradients summed. Mutable so tests can exercise the grouping on small
+ * tensors.
+ */
+export const WASM_KERNEL_LIMITS = { patchElements: 1 << 24 };
+
+/**
+ * Fills the transposed patch matrix of images n0 .. n0 + count - 1: row (i, j, c),
+ * column (m, oy, ox) holds x[n0 + m, oy*sh + i - top, ox*sw + j - left, c], zero outside
+ * the image. `src` is x transposed to [C, N, H, W], so for stride 1 and output size equal
+ * to input size a row is the channel's plane shifted by one flat offset (one memory copy)
+ * with the rows and columns that fell off the image zeroed afterwards.
+ */
+function writeTransposedPatches(src: Float32Array, dst: Float32Array, g: PatchGeometry, n0: number, count: number): void {
+  const { n, h, w, c, kh, kw, oh, ow, sh, sw, top, left } = g;
+  const plane = count * oh * ow;
+  const shifted = sh === 1 && sw === 1 && oh === h && ow === w;
+  for (let i = 0; i < kh; i++) {
+    const dy = i - top;
+    for (let j = 0; j < kw; j++) {
+      const dx = j - left;
+      for (let ch = 0; ch < c; ch++) {
+        const rowStart = ((i * kw + j) * c + ch) * plane;
+        const srcStart = (ch * n + n0) * h * w;
+        if (shifted && Math.abs(dy) < h && Math.abs(dx) < w) {
+          const delta = dy * w + dx;
+          dst.set(src.subarray(srcStart + Math.max(0, delta), srcStart + plane + Math.min(0, delta)), rowStart + Math.max(0, -delta));
+          const x0 = dx < 0 ? 0 : w - dx;
+          const x1 = dx < 0 ? -dx : w;
+          for (let m = 0; m < count; m++) {
+            const image = rowStart + m * h * w;
+            if (dy < 0) dst.fill(0, image, image - dy * w);
+            else if (dy > 0) dst.fill(0, image + (h - dy) * w, image + h * w);
+            for (let y = 0; y < h; y++) {
+              const row = image + y * w;
+              for (let xx = x0; xx < x1; xx++) dst[row + xx] = 0;
+            }
+          }
+          continue;
+        }
+        for (let m = 0; m < count; m++) {
+          for (let oy = 0; oy < oh; oy++) {
+            const sy = oy * sh + dy;
+            const out = rowStart + (m * oh + oy) * ow;
+            if (sy < 0 || sy >= h) {
+              dst.fill(0, out, out + ow);
+              continue;
+            }
+            const row = srcStart + (m * h + sy) * w;
+            for (let ox = 0; ox < ow; ox++) {
+              const sx = ox * sw + dx;
+              dst[out + ox] = sx >= 0 && sx < w ? src[row + sx]! : 0;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 /**
  * dW[i, j, c, o] = sum over n, y, x of xPadded[n, y*s + i, x*s + j, c] * dy[n, y, x, o]:
- * a stride-1 convolution whose "batch" is the input channels, whose "filter" is dy, and
- * whose dilation is the forward stride.
+ * one matrix product of the transposed patch matrix [kh*kw*C, N*oh*ow] with dy as
+ * [N*oh*ow, O], whose result already has the filter's layout. The product runs as
+ * XNNPACK's fully connected operator, as fast per multiply as a forward convolution; a
+ * convolution over transposed tensors (dy as a huge filter) spends as long again
+ * packing that filter and streaming it from memory, and the loop that builds the patch
+ * matrix is mostly plain memory copies.
  */
-function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }): tf.Tensor {
+function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }): tf.Tensor {
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   checkNhwc(attrs.dataFormat, 'Conv2DBackpropFilter');
   return tf.tidy(() => {
     const x = asTensor<tf.Tensor4D>(args.inputs.x!);
     const dy = asTensor<tf.Tensor4D>(args.inputs.dy!);
-    const [kh, kw] = attrs.filterShape;
+    if (x.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error(`Conv2DBackpropFilter on wasm needs float32 x and dy, got ${x.dtype} and ${dy.dtype}`);
+    const [kh, kw, , o] = attrs.filterShape;
     const info = tf.backend_util.computeConv2DInfo(x.shape, attrs.filterShape, attrs.strides, 1, attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode);
-    const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, inHeight: h, inWidth: w } = info;
-    const { top, left } = info.padInfo;
-    const bottom = kh + (oh - 1) * sh - h - top;
-    const right = kw + (ow - 1) * sw - w - left;
-    const { source, pad } = cropForPadding(tf.transpose(x, [3, 1, 2, 0]), top, bottom, left, right);
-    const dyT = tf.transpose(dy, [1, 2, 0, 3]);
-    const dW = tf.conv2d(source, dyT as tf.Tensor4D, 1, pad, 'NHWC', [sh, sw]);
-    return tf.transpose(dW, [1, 2, 0, 3]);
+    const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
+    const geometry: PatchGeometry = { n, h, w, c, kh, kw, oh, ow, sh, sw, top: info.padInfo.top, left: info.padInfo.left };
+    const xT = tf.transpose(x, [3, 0, 1, 2]);
+    const dyRows = tf.reshape(dy, [n * oh * ow, o]);
+    const group = Math.max(1, Math.min(n, Math.floor(WASM_KERNEL_LIMITS.patchElements / (kh * kw * c * oh * ow))));
+    let dW: tf.Tensor | undefined;
+    for (let n0 = 0; n0 < n; n0 += group) {
+      const count = Math.min(group, n - n0);
+      const [patchInfo] = runOnHost(args.backend, [xT], [{ shape: [kh * kw * c, count * oh * ow] }], ([src], [dst]) =>
+        writeTransposedPatches(src as Float32Array, dst as Float32Array, geometry, n0, count),
+      );
+      const patches = asTensor<tf.Tensor2D>(patchInfo!);
+      const rows = count === n ? dyRows : tf.slice(dyRows, [n0 * oh * ow, 0], [count * oh * ow, o]);
+      const part = tf.matMul(patches, rows as tf.Tensor2D);
+      // The patch matrix is the largest buffer here; free it before building the next.
+      patches.dispose();
+      dW = dW ? tf.add(dW, part) : part;
+    }
+    return tf.reshape(dW!, [kh, kw, c, o]);
   });
 }
 

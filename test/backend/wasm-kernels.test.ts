@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../src/util/rng';
-import { WASM_TRAINING_KERNELS } from '../../src/backend/wasm-kernels';
+import { WASM_KERNEL_LIMITS, WASM_TRAINING_KERNELS } from '../../src/backend/wasm-kernels';
 import { initCpuAndWasm, maxAbsDiff, onBackend } from '../helpers/compare';
 
 const TOLERANCE = 2e-5;
@@ -55,6 +55,10 @@ const CONV_CASES: ConvCase[] = [
   { name: '5x5 s3 same, size not a multiple of the stride', x: [2, 11, 10, 2], filter: [5, 5, 2, 3], strides: 3, pad: 'same' },
   { name: '2x2 s2 valid, odd size', x: [1, 7, 7, 3], filter: [2, 2, 3, 2], strides: 2, pad: 'valid' },
   { name: 'rectangular, strides [1,2], same', x: [2, 6, 10, 3], filter: [3, 3, 3, 2], strides: [1, 2], pad: 'same' },
+  { name: '5x5 s1 same (two-pixel shifts)', x: [2, 7, 6, 3], filter: [5, 5, 3, 2], strides: 1, pad: 'same' },
+  { name: '5x5 s1 same on a 2x2 image (shifts past the image)', x: [2, 2, 2, 2], filter: [5, 5, 2, 3], strides: 1, pad: 'same' },
+  { name: '1x1 s1 valid', x: [2, 5, 4, 3], filter: [1, 1, 3, 4], strides: 1, pad: 'valid' },
+  { name: 'rectangular filter s1 same', x: [2, 5, 9, 3], filter: [3, 5, 3, 2], strides: 1, pad: 'same' },
   { name: 'asymmetric explicit pad', x: [1, 7, 6, 2], filter: [3, 2, 2, 3], strides: [2, 1], pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
 ];
 
@@ -95,6 +99,21 @@ describe('wasm training kernels', () => {
     });
     it(`DepthwiseConv2dNativeBackpropInput matches cpu: ${c.name}`, async () => {
       await compareKernel('DepthwiseConv2dNativeBackpropInput', { dy: randn(outShape(c, true)), filter: randn(c.filter) }, { strides: c.strides, pad: c.pad, dilations, inputShape: c.x });
+    });
+  }
+
+  for (const c of [CONV_CASES[0]!, CONV_CASES[1]!]) {
+    it(`Conv2DBackpropFilter matches cpu when the batch is split into image groups: ${c.name}`, async () => {
+      const saved = WASM_KERNEL_LIMITS.patchElements;
+      // Room for the patches of two images at a time: groups of 2 and a last group of 1.
+      const [, fh, fw, fc] = c.filter;
+      const [oh, ow] = outShape(c, false).slice(1, 3) as [number, number];
+      WASM_KERNEL_LIMITS.patchElements = 2 * fh * fw * fc * oh * ow;
+      try {
+        await compareKernel('Conv2DBackpropFilter', { x: randn([5, ...c.x.slice(1)]), dy: randn([5, oh, ow, c.filter[3]]) }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter });
+      } finally {
+        WASM_KERNEL_LIMITS.patchElements = saved;
+      }
     });
   }
 
