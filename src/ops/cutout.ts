@@ -7,10 +7,22 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../util/rng';
+import { hasHostKernel, runKernel } from './kernels/host';
+import { CUTOUT, type CutoutAttrs } from './kernels/pointwise';
 import { stopGradient } from './primitives';
 
-/** side [N] (pixels), centre [N, 2] as (row, column) fractions in [0, 1). */
+/**
+ * side [N] (pixels), centre [N, 2] as (row, column) fractions in [0, 1). A host kernel
+ * (a copy and the square's fill) on cpu and wasm, the composite elsewhere.
+ */
 export function cutout(images: tf.Tensor4D, side: tf.Tensor1D, centre: tf.Tensor2D, fill: number): tf.Tensor4D {
+  if (!hasHostKernel(CUTOUT)) return cutoutComposite(images, side, centre, fill);
+  const attrs: CutoutAttrs = { fill };
+  return runKernel<tf.Tensor4D>(CUTOUT, { images, side, centre }, attrs as unknown as tf.NamedAttrMap);
+}
+
+/** `cutout` from tf ops (step masks), for backends without the host kernel. */
+export function cutoutComposite(images: tf.Tensor4D, side: tf.Tensor1D, centre: tf.Tensor2D, fill: number): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, h, w] = images.shape;
     const s = tf.reshape(tf.floor(stopGradient(side)), [n, 1]);

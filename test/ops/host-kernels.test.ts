@@ -15,6 +15,9 @@ import { hasHostKernel } from '../../src/ops/kernels/host';
 import { CONCAT_ROWS, GATHER_BLOCKS, GATHER_ROWS, SCATTER_BLOCKS, SPLIT_ROWS } from '../../src/ops/kernels/rows';
 import { concatRows, gatherBlocks, gatherRows, gatherRowsComposite, scatterBlocks, splitRows } from '../../src/ops/primitives';
 import { AFFINE_WARP } from '../../src/ops/kernels/warp';
+import { cutout, cutoutComposite } from '../../src/ops/cutout';
+import { CUTOUT, POSTERIZE, SOLARIZE, SOLARIZE_ADD } from '../../src/ops/kernels/pointwise';
+import { posterize, posterizeComposite, solarize, solarizeAdd, solarizeAddComposite, solarizeComposite } from '../../src/ops/pointwise';
 import { Rng } from '../../src/util/rng';
 import { useTestBackend } from './helpers';
 
@@ -104,7 +107,7 @@ describe('host kernels match the composite ops', () => {
 
   it('the host kernels are active on cpu and wasm', () => {
     if (backend !== 'cpu' && backend !== 'wasm') return;
-    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS, SPLIT_ROWS, CONCAT_ROWS, GATHER_BLOCKS, SCATTER_BLOCKS, EQUALIZE, AUTO_CONTRAST]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
+    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS, SPLIT_ROWS, CONCAT_ROWS, GATHER_BLOCKS, SCATTER_BLOCKS, EQUALIZE, AUTO_CONTRAST, CUTOUT, SOLARIZE, SOLARIZE_ADD, POSTERIZE]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
   });
 
   for (const interpolation of ['bilinear', 'nearest'] as const) {
@@ -296,5 +299,41 @@ describe('host kernels match the composite ops', () => {
       assert.throws(() => gatherBlocks(x, order, [2, 2]), /block sizes \[2, 2\] must be non-negative integers adding up to the 6 rows/);
     }
     tf.dispose([x, weights]);
+  });
+
+  /** Random levels and half-levels, values just outside [0, 255], and every level that sits on a threshold below. */
+  function pointImages(rng: Rng, shape: [number, number, number, number]): tf.Tensor4D {
+    const values = Float32Array.from(rng.uniform(shape.reduce((a, b) => a * b, 1), -4, 260), (v, i) => (i % 3 === 0 ? Math.floor(v) : Math.floor(v * 2) / 2));
+    [0, 127, 127.5, 128, 128.5, 200, 255, 256].forEach((v, i) => {
+      values[i * 5] = v;
+    });
+    return tf.tensor4d(values, shape);
+  }
+
+  it('solarize, solarize-add and posterize: values and gradients (image and addend), thresholds hit exactly', () => {
+    const rng = new Rng(71);
+    const shape: [number, number, number, number] = [4, 6, 5, 3];
+    const x = pointImages(rng, shape);
+    const weights = tf.tensor4d(rng.uniform(x.size, -1, 1), shape);
+    const thresholds = tf.tensor1d([128, 200, 0, 256]);
+    const addends = tf.tensor1d([0, 40.5, 110, 127]);
+    const bits = tf.tensor1d([0, 1.5, 3, 4]);
+    compareWithComposite('solarize', (im) => solarize(im as tf.Tensor4D, thresholds), (im) => solarizeComposite(im as tf.Tensor4D, thresholds), [x], weights, { value: 0, gradient: 0 });
+    compareWithComposite('solarizeAdd', (im, a) => solarizeAdd(im as tf.Tensor4D, a as tf.Tensor1D), (im, a) => solarizeAddComposite(im as tf.Tensor4D, a as tf.Tensor1D), [x, addends], weights, { value: 0, gradient: 1e-6 });
+    compareWithComposite('posterize', (im) => posterize(im as tf.Tensor4D, bits), (im) => posterizeComposite(im as tf.Tensor4D, bits), [x], weights, { value: 0, gradient: 0 });
+    tf.dispose([x, weights, thresholds, addends, bits]);
+  });
+
+  it('cutout: the filled square (clipped at the edges, empty for side 0) and the gradient outside it', () => {
+    const rng = new Rng(72);
+    const shape: [number, number, number, number] = [5, 9, 7, 3];
+    const x = randomImages(rng, shape);
+    const weights = tf.tensor4d(rng.uniform(x.size, -1, 1), shape);
+    const sides = tf.tensor1d([3, 0, 5, 9, 2.7]);
+    const centres = tf.tensor2d([0.5, 0.5, 0.3, 0.3, 0.01, 0.99, 0.99, 0.0, 0.4, 0.6], [5, 2]);
+    for (const fill of [0, 128]) {
+      compareWithComposite(`cutout fill ${fill}`, (im) => cutout(im as tf.Tensor4D, sides, centres, fill), (im) => cutoutComposite(im as tf.Tensor4D, sides, centres, fill), [x], weights, { value: 0, gradient: 0 });
+    }
+    tf.dispose([x, weights, sides, centres]);
   });
 });

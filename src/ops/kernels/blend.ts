@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { HostArray } from './host';
-import { registerHostKernel, runOnHost } from './host';
+import { clamp255, inside255, registerHostKernel, runOnHost } from './host';
 
 export const BLEND = 'DraBlend';
 export const BLEND_GRAD = 'DraBlendGrad';
@@ -52,8 +52,7 @@ function blendForward(d: HostArray, x: HostArray, f: HostArray, out: HostArray, 
         const dBase = s * st.n + y * st.y + xi * st.x;
         for (let k = 0; k < c; k++, o++) {
           const dv = d[dBase + k * st.k]!;
-          const v = f32(dv + f32(factor * f32(x[o]! - dv)));
-          out[o] = v < 0 ? 0 : v > 255 ? 255 : v;
+          out[o] = clamp255(f32(dv + f32(factor * f32(x[o]! - dv))));
         }
       }
     }
@@ -74,8 +73,8 @@ function blendBackward(dy: HostArray, d: HostArray, x: HostArray, f: HostArray, 
           const dv = d[di]!;
           const diff = f32(x[o]! - dv);
           const v = f32(dv + f32(factor * diff));
-          // clipByValue passes the gradient where min <= v <= max (inclusive).
-          const g = v >= 0 && v <= 255 ? dy[o]! : 0;
+          // clipByValue passes the gradient where min <= v <= max (inclusive), as a product.
+          const g = dy[o]! * inside255(v);
           const gx = factor * g;
           dx[o] = gx;
           dd[di] = dd[di]! + (g - gx);
@@ -151,11 +150,16 @@ const smoothKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     const xv = x!;
     const yv = y!;
     copyBorder(xv, yv, images.shape);
+    // Each 3x3 sum is three vertical sums added left to right, as in smoothAt; the
+    // vertical sums of a row are shared by the three columns that use them.
+    const columns = new Float32Array(row);
     for (let s = 0; s < n; s++) {
       for (let r = 1; r < h - 1; r++) {
-        for (let i = ((s * h + r) * w + 1) * c, end = i + (w - 2) * c; i < end; i++) {
-          const v = smoothAt(xv, i, row, c);
-          const clipped = v < 0 ? 0 : v > 255 ? 255 : v;
+        const start = (s * h + r) * row;
+        for (let j = 0, i = start; j < row; j++, i++) columns[j] = f32(xv[i - row]! + xv[i]!) + xv[i + row]!;
+        for (let j = c, i = start + c, end = row - c; j < end; j++, i++) {
+          const box = f32(f32(columns[j - c]! + columns[j]!) + columns[j + c]!);
+          const clipped = clamp255(f32(f32(box + f32(xv[i]! * 4)) / 13));
           // The composite's straight-through rounding, clipped + (floor(clipped + 0.5) - clipped), in float32.
           yv[i] = round ? f32(clipped + f32(Math.floor(f32(clipped + 0.5)) - clipped)) : clipped;
         }
