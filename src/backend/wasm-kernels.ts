@@ -18,13 +18,14 @@ import { ensureGradients } from './gradients';
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type RoundingMode = 'floor' | 'round' | 'ceil' | undefined;
 
-/** Kernels this module registers on the wasm backend, in registration order. */
+/** Kernels this module registers on the wasm backend (replacing wasm's own where it has one), in registration order. */
 export const WASM_TRAINING_KERNELS = [
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
+  'Identity',
 ] as const;
 
 function asTensor<T extends tf.Tensor = tf.Tensor>(info: tf.TensorInfo): T {
@@ -201,7 +202,26 @@ function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: un
  * dx = stride-1 convolution of the zero-upsampled dy with the spatially reversed filter
  * whose in/out channels are swapped. About 9x faster on wasm than its built-in kernel.
  */
-function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }): tf.Tensor {
+/**
+ * The filter of the input-gradient convolution: spatially reversed, in/out channels
+ * swapped (f'[i, j, o, c] = f[kh-1-i, kw-1-j, c, o]). One loop over a few thousand
+ * weights, where wasm's Reverse plus Transpose cost about a millisecond per layer.
+ */
+function flippedFilter(backend: unknown, filter: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, ci, co] = filter.shape;
+  const [info] = runOnHost(backend, [filter], [{ shape: [kh, kw, co, ci] }], ([f], [out]) => {
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const from = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
+        const to = (i * kw + j) * co * ci;
+        for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out![to + o * ci + c] = f![from + c * co + o]!;
+      }
+    }
+  });
+  return asTensor<tf.Tensor4D>(info!);
+}
+
+function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }): tf.Tensor {
   const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   checkNhwc(attrs.dataFormat, 'Conv2DBackpropInput');
   return tf.tidy(() => {
@@ -217,8 +237,8 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs: tf.Na
     const padBottom = h - up.shape[1] + kh - 1 - padTop;
     const padRight = w - up.shape[2] + kw - 1 - padLeft;
     const { source, pad } = cropForPadding(up, padTop, padBottom, padLeft, padRight);
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    return tf.conv2d(source, flipped, 1, pad);
+    if (filter.dtype !== 'float32') throw new Error(`Conv2DBackpropInput on wasm needs a float32 filter, got ${filter.dtype}`);
+    return tf.conv2d(source, flippedFilter(args.backend, filter), 1, pad);
   });
 }
 
@@ -288,6 +308,18 @@ function depthwiseBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs: tf
 }
 
 /**
+ * Identity sharing the input's storage (reference-counted, as the cpu backend's and
+ * wasm's own Reshape do). The engine clones every tensor an op saves for its gradient,
+ * and wasm's stock Identity copies the whole buffer each time; tensor data is never
+ * written in place, so sharing it is safe.
+ */
+function identity(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+  const x = args.inputs.x!;
+  (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/**
  * Sums rows of x into numSegments buckets by id, through scatterND (which adds
  * duplicate indices). Ids outside [0, numSegments) are dropped, as in TensorFlow: they
  * go to one spare bucket that is sliced away.
@@ -326,6 +358,7 @@ export function registerWasmTrainingKernels(): void {
     DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter as unknown as tf.KernelFunc,
     DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput as unknown as tf.KernelFunc,
     UnsortedSegmentSum: unsortedSegmentSum as unknown as tf.KernelFunc,
+    Identity: identity as unknown as tf.KernelFunc,
   };
   for (const name of WASM_TRAINING_KERNELS) {
     // Replacing a registered kernel without unregistering it first prints a warning.

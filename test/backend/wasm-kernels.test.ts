@@ -157,6 +157,20 @@ describe('wasm training kernels', () => {
     assert.ok(diff <= TOLERANCE * Math.max(1, scale), `max diff ${diff}`);
   });
 
+  it('Identity shares storage: a clone keeps its values after the source is disposed, and disposing both frees it', async () => {
+    const before = tf.memory().numBytes;
+    const buffersBefore = (tf.memory() as { numDataBuffers: number }).numDataBuffers;
+    const source = tf.tensor([1.5, -2, 3], [3]);
+    const copy = tf.clone(source);
+    assert.equal((tf.memory() as { numDataBuffers: number }).numDataBuffers, buffersBefore + 1, 'the clone allocated a second buffer');
+    source.dispose();
+    assert.deepEqual(Array.from(await copy.data()), [1.5, -2, 3]);
+    const strings = tf.clone(tf.tensor(['a', 'bc']));
+    assert.deepEqual(await strings.data(), ['a', 'bc']);
+    tf.dispose([copy, strings]);
+    assert.equal(tf.memory().numBytes, before);
+  });
+
   it('registration is idempotent', async () => {
     const { registerWasmTrainingKernels } = await import('../../src/backend/wasm-kernels');
     registerWasmTrainingKernels();
