@@ -12,13 +12,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { hasHostKernel, runKernel } from './kernels/host';
-import { BLEND, SMOOTH, type SmoothAttrs } from './kernels/blend';
+import { BLEND, GRAYSCALE, type GrayscaleAttrs, LUMA, SMOOTH, type SmoothAttrs } from './kernels/blend';
 import { perSample, roundHalfUpStraightThrough } from './primitives';
 
 const maybeRound = <T extends tf.Tensor>(x: T, round: boolean): T => (round ? roundHalfUpStraightThrough(x) : x);
-
-/** PIL's `convert('L')` weights: (19595 R + 38470 G + 7471 B + 0x8000) >> 16. */
-const LUMA = [19595 / 65536, 38470 / 65536, 7471 / 65536] as const;
 
 /** degenerate + factor (image - degenerate), clipped to [0, 255]; factor [N]; degenerate broadcasts (e.g. [N,H,W,1] or [N,1,1,1]). */
 export function blend(degenerate: tf.Tensor4D, images: tf.Tensor4D, factor: tf.Tensor1D): tf.Tensor4D {
@@ -33,8 +30,17 @@ export function blendComposite(degenerate: tf.Tensor4D, images: tf.Tensor4D, fac
   );
 }
 
-/** PIL grayscale [N,H,W,1], rounded as PIL does; 1-channel images pass through. */
+/** PIL grayscale [N,H,W,1], rounded as PIL does; 1-channel images pass through. A host kernel on cpu and wasm. */
 export function grayscale(images: tf.Tensor4D, roundLikePil = true): tf.Tensor4D {
+  if (images.shape[3] === 3 && hasHostKernel(GRAYSCALE)) {
+    const attrs: GrayscaleAttrs = { round: roundLikePil };
+    return runKernel<tf.Tensor4D>(GRAYSCALE, { images }, attrs as unknown as tf.NamedAttrMap);
+  }
+  return grayscaleComposite(images, roundLikePil);
+}
+
+/** `grayscale` from tf ops, for backends without the host kernel. */
+export function grayscaleComposite(images: tf.Tensor4D, roundLikePil = true): tf.Tensor4D {
   return tf.tidy(() => {
     if (images.shape[3] === 1) return tf.clone(images);
     const weights = tf.tensor4d([...LUMA], [1, 1, 1, 3]);

@@ -6,9 +6,9 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { blend, blendComposite, smooth, smoothComposite } from '../../src/ops/color';
+import { blend, blendComposite, grayscale, grayscaleComposite, smooth, smoothComposite } from '../../src/ops/color';
 import { affineWarp, affineWarpComposite, type AffineRows } from '../../src/ops/geometric';
-import { BLEND, SMOOTH } from '../../src/ops/kernels/blend';
+import { BLEND, GRAYSCALE, SMOOTH } from '../../src/ops/kernels/blend';
 import { autoContrast, autoContrastComposite, equalize, equalizeComposite } from '../../src/ops/histogram';
 import { AUTO_CONTRAST, EQUALIZE } from '../../src/ops/kernels/histogram';
 import { hasHostKernel } from '../../src/ops/kernels/host';
@@ -107,7 +107,7 @@ describe('host kernels match the composite ops', () => {
 
   it('the host kernels are active on cpu and wasm', () => {
     if (backend !== 'cpu' && backend !== 'wasm') return;
-    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS, SPLIT_ROWS, CONCAT_ROWS, GATHER_BLOCKS, SCATTER_BLOCKS, EQUALIZE, AUTO_CONTRAST, CUTOUT, SOLARIZE, SOLARIZE_ADD, POSTERIZE]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
+    for (const kernel of [AFFINE_WARP, BLEND, SMOOTH, GATHER_ROWS, SPLIT_ROWS, CONCAT_ROWS, GATHER_BLOCKS, SCATTER_BLOCKS, EQUALIZE, AUTO_CONTRAST, CUTOUT, SOLARIZE, SOLARIZE_ADD, POSTERIZE, GRAYSCALE]) assert.ok(hasHostKernel(kernel), `${kernel} is not registered on ${backend}`);
   });
 
   for (const interpolation of ['bilinear', 'nearest'] as const) {
@@ -336,4 +336,18 @@ describe('host kernels match the composite ops', () => {
     }
     tf.dispose([x, weights, sides, centres]);
   });
+
+  for (const round of [true, false]) {
+    it(`grayscale (${round ? 'rounded like Pillow' : 'continuous'}): values on 8-bit and on continuous images, and the gradient`, () => {
+      const rng = new Rng(round ? 81 : 82);
+      const shape: [number, number, number, number] = [3, 7, 5, 3];
+      const levels = tf.tensor4d(Float32Array.from(rng.uniform(3 * 7 * 5 * 3, 0, 256), Math.floor), shape);
+      const x = randomImages(rng, shape);
+      const weights = tf.tensor4d(rng.uniform(3 * 7 * 5, -1, 1), [3, 7, 5, 1]);
+      for (const [what, input] of [['8-bit', levels], ['continuous', x]] as const) {
+        compareWithComposite(`grayscale ${what}`, (im) => grayscale(im as tf.Tensor4D, round), (im) => grayscaleComposite(im as tf.Tensor4D, round), [input], weights, { value: what === '8-bit' ? 0 : 1e-6, gradient: 1e-6 });
+      }
+      tf.dispose([levels, x, weights]);
+    });
+  }
 });

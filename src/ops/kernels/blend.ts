@@ -20,6 +20,14 @@ export const BLEND = 'DraBlend';
 export const BLEND_GRAD = 'DraBlendGrad';
 export const SMOOTH = 'DraSmooth';
 export const SMOOTH_GRAD = 'DraSmoothGrad';
+export const GRAYSCALE = 'DraGrayscale';
+
+/** PIL's `convert('L')` weights: (19595 R + 38470 G + 7471 B + 0x8000) >> 16. */
+export const LUMA = [19595 / 65536, 38470 / 65536, 7471 / 65536] as const;
+
+export interface GrayscaleAttrs {
+  round: boolean;
+}
 
 export interface SmoothAttrs {
   round: boolean;
@@ -207,7 +215,30 @@ const smoothGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
   return out!;
 };
 
+/**
+ * `DraGrayscale`: [N,H,W,3] -> [N,H,W,1], the LUMA-weighted sum accumulated in float32
+ * from zero (the wasm Sum's order), rounded half up when `round`. The gradient is
+ * dy times the weights (the rounding passed straight through).
+ */
+const grayscaleKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { images } = inputs as { images: tf.TensorInfo };
+  const { round } = attrs as unknown as GrayscaleAttrs;
+  const [n, h, w, c] = images.shape as [number, number, number, number];
+  if (images.shape.length !== 4 || c !== 3) throw new Error(`${GRAYSCALE}: images must be [N,H,W,3], got [${images.shape.join(', ')}]`);
+  const [wr, wg, wb] = LUMA.map(f32) as [number, number, number];
+  const [out] = runOnHost(backend, [images], [{ shape: [n, h, w, 1] }], ([x], [y]) => {
+    const xv = x!;
+    const yv = y!;
+    for (let p = 0, i = 0, end = n * h * w; p < end; p++, i += 3) {
+      const v = f32(f32(f32(xv[i]! * wr) + f32(xv[i + 1]! * wg)) + f32(xv[i + 2]! * wb));
+      yv[p] = round ? f32(v + f32(Math.floor(f32(v + 0.5)) - v)) : v;
+    }
+  });
+  return out!;
+};
+
 registerHostKernel(BLEND, blendKernel);
+registerHostKernel(GRAYSCALE, grayscaleKernel);
 registerHostKernel(BLEND_GRAD, blendGradKernel);
 registerHostKernel(SMOOTH, smoothKernel);
 registerHostKernel(SMOOTH_GRAD, smoothGradKernel);
@@ -222,6 +253,13 @@ if (tf.getGradient(BLEND) === undefined) {
       const [dd, dx, df] = tf.engine().runKernel(BLEND_GRAD, { dy: dy as tf.Tensor, degenerate, images, factor }) as tf.Tensor[];
       return { degenerate: () => dd!, images: () => dx!, factor: () => df! };
     },
+  });
+}
+
+if (tf.getGradient(GRAYSCALE) === undefined) {
+  tf.registerGradient({
+    kernelName: GRAYSCALE,
+    gradFunc: (dy) => ({ images: () => tf.mul(dy as tf.Tensor, tf.tensor4d([...LUMA], [1, 1, 1, 3])) }),
   });
 }
 
