@@ -139,29 +139,42 @@ describe('BatchNorm layer', () => {
     tf.dispose([x, y, evalY, ...updates.map((u) => u.value), ...params]);
   });
 
-  it('the closed-form backward pass matches tfjs autodiff of the textbook formula (with affine)', () => {
-    const channels = 4;
-    const { layer, params } = makeLayer(true, channels);
-    const [gamma, beta] = params as [tf.Variable, tf.Variable];
-    gamma.assign(tf.tensor1d([0.5, 1.5, -1, 2]));
-    beta.assign(tf.tensor1d([0.1, -0.2, 0.3, 0]));
-    const rng = new Rng(9);
-    const x = tf.tensor4d(rng.normal(3 * 3 * 2 * channels, 1, 2), [3, 3, 2, channels]);
-    const weights = tf.tensor4d(rng.normal(3 * 3 * 2 * channels), [3, 3, 2, channels]);
-    const ours = tf.grads((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const p = [g, b, params[2]!, params[3]!] as tf.Variable[];
-      return tf.sum(tf.mul(layer({ params: p, training: true, stateUpdates: undefined }, xi as tf.Tensor4D), weights));
-    })([x, gamma, beta]);
-    const reference = tf.grads((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const mean = tf.mean(xi, [0, 1, 2]);
-      const variance = tf.mean(tf.square(tf.sub(xi, mean)), [0, 1, 2]);
-      const y = tf.add(tf.mul(tf.div(tf.sub(xi, mean), tf.sqrt(tf.add(variance, BN_EPSILON))), g), b);
-      return tf.sum(tf.mul(y, weights));
-    })([x, gamma, beta]);
-    ours.forEach((g, i) => {
-      const { diff, scale } = maxAbsDiff(g.dataSync(), reference[i]!.dataSync());
-      assert.ok(diff <= 1e-4 * Math.max(1, scale), `gradient ${i}: max diff ${diff}`);
-    });
-    tf.dispose([...ours, ...reference, x, weights, ...params]);
-  });
+  for (const backend of ['cpu', 'wasm']) {
+    for (const affine of [true, false]) {
+      it(`the closed-form backward pass matches tfjs autodiff of the textbook formula (${backend}, ${affine ? 'with' : 'without'} affine)`, async () => {
+        await tf.setBackend(backend);
+        try {
+          const channels = 4;
+          const { layer, params } = makeLayer(affine, channels);
+          if (affine) {
+            params[0]!.assign(tf.tensor1d([0.5, 1.5, -1, 2]));
+            params[1]!.assign(tf.tensor1d([0.1, -0.2, 0.3, 0]));
+          }
+          const rng = new Rng(9);
+          const x = tf.tensor4d(rng.normal(3 * 3 * 2 * channels, 1, 2), [3, 3, 2, channels]);
+          const weights = tf.tensor4d(rng.normal(3 * 3 * 2 * channels), [3, 3, 2, channels]);
+          const state = affine ? params.slice(2) : params;
+          const ours = tf.grads((xi: tf.Tensor, ...gb: tf.Tensor[]) => {
+            const p = [...gb, ...state] as tf.Variable[];
+            return tf.sum(tf.mul(layer({ params: p, training: true, stateUpdates: undefined }, xi as tf.Tensor4D), weights));
+          })(affine ? [x, params[0]!, params[1]!] : [x]);
+          const reference = tf.grads((xi: tf.Tensor, ...gb: tf.Tensor[]) => {
+            const mean = tf.mean(xi, [0, 1, 2]);
+            const variance = tf.mean(tf.square(tf.sub(xi, mean)), [0, 1, 2]);
+            const normalised = tf.div(tf.sub(xi, mean), tf.sqrt(tf.add(variance, BN_EPSILON)));
+            const y = affine ? tf.add(tf.mul(normalised, gb[0]!), gb[1]!) : normalised;
+            return tf.sum(tf.mul(y, weights));
+          })(affine ? [x, params[0]!, params[1]!] : [x]);
+          assert.equal(ours.length, reference.length);
+          ours.forEach((g, i) => {
+            const { diff, scale } = maxAbsDiff(g.dataSync(), reference[i]!.dataSync());
+            assert.ok(diff <= 1e-4 * Math.max(1, scale), `gradient ${i}: max diff ${diff}`);
+          });
+          tf.dispose([...ours, ...reference, x, weights, ...params]);
+        } finally {
+          await tf.setBackend('cpu');
+        }
+      });
+    }
+  }
 });
