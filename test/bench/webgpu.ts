@@ -25,6 +25,7 @@ import { SGD } from '../../src/train/optim';
 import { trainStep } from '../../src/train/step';
 import { Rng } from '../../src/util/rng';
 import type { BenchResult, BenchRow } from './main';
+import { runTorchTrainStep } from './util';
 
 function intSetting(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -112,6 +113,16 @@ export async function run(): Promise<BenchResult> {
       note: `warm-up ${(t.warmupMs / 1000).toFixed(1)} s${lossDiff !== null ? `; loss rel. diff vs wasm ${lossDiff.toExponential(1)}` : ''}`,
     });
     meta[backend] = { report: t.report, stepsMs: t.allMs, warmupMs: t.warmupMs, firstLoss: t.firstLoss };
+  }
+  if (modelName === 'resnet-20') {
+    // The same network and step in PyTorch on the CPU, for scale (the peer implements ResNet-20 only).
+    try {
+      const torch = runTorchTrainStep(batch, steps);
+      rows.push({ backend: `pytorch ${torch.torch} (CPU)`, adapter: `${torch.threads} thread(s)`, 'ms/step': torch.msPerStep, 'x wasm': wasmMs !== undefined ? torch.msPerStep / wasmMs : null, 'first loss': null, note: '' });
+      meta.pytorch = torch;
+    } catch (err) {
+      rows.push({ backend: 'pytorch (CPU)', adapter: null, 'ms/step': null, 'x wasm': null, 'first loss': null, note: (err as Error).message.split('\n')[0]! });
+    }
   }
   return { suite: 'webgpu', rows, meta };
 }
