@@ -11,7 +11,7 @@
  * elsewhere they are the composites below, with the same values and gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hasHostKernel, runKernel } from './kernels/host';
+import { hasHostKernel, preferHostKernel, runKernel } from './kernels/host';
 import { BLEND, GRAYSCALE, type GrayscaleAttrs, LUMA, SMOOTH, type SmoothAttrs } from './kernels/blend';
 import { perSample, roundHalfUpStraightThrough } from './primitives';
 
@@ -19,7 +19,11 @@ const maybeRound = <T extends tf.Tensor>(x: T, round: boolean): T => (round ? ro
 
 /** degenerate + factor (image - degenerate), clipped to [0, 255]; factor [N]; degenerate broadcasts (e.g. [N,H,W,1] or [N,1,1,1]). */
 export function blend(degenerate: tf.Tensor4D, images: tf.Tensor4D, factor: tf.Tensor1D): tf.Tensor4D {
-  if (hasHostKernel(BLEND)) return runKernel<tf.Tensor4D>(BLEND, { degenerate, images, factor });
+  // A degenerate of one value per image, or of the image's own shape, keeps the composite
+  // free of wasm's slow generic broadcasting; a grayscale one ([N,H,W,1]) does not.
+  const simple = degenerate.size === images.shape[0] || degenerate.shape.every((d, i) => d === images.shape[i]);
+  const host = simple ? preferHostKernel(BLEND, images.size) : hasHostKernel(BLEND);
+  if (host) return runKernel<tf.Tensor4D>(BLEND, { degenerate, images, factor });
   return blendComposite(degenerate, images, factor);
 }
 

@@ -4,13 +4,13 @@
  * tfjs and would break any backward pass they sit on.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hasHostKernel, runKernel } from './kernels/host';
+import { hasHostKernel, preferHostKernel, runKernel } from './kernels/host';
 import { POSTERIZE, SOLARIZE, SOLARIZE_ADD } from './kernels/pointwise';
 import { identityGradient, perSample, stopGradient } from './primitives';
 
 /** ImageOps.solarize: v < threshold ? v : 255 - v. Gradient w.r.t. the image is +-1. */
 export function solarize(images: tf.Tensor4D, threshold: tf.Tensor1D): tf.Tensor4D {
-  if (hasHostKernel(SOLARIZE)) return runKernel<tf.Tensor4D>(SOLARIZE, { images, threshold });
+  if (preferHostKernel(SOLARIZE, images.size)) return runKernel<tf.Tensor4D>(SOLARIZE, { images, threshold });
   return solarizeComposite(images, threshold);
 }
 
@@ -45,7 +45,7 @@ export function solarizeAddComposite(images: tf.Tensor4D, addend: tf.Tensor1D): 
  * truncated 8-bit level. Straight-through (identity) gradient w.r.t. the image.
  */
 export function posterize(images: tf.Tensor4D, bitsDropped: tf.Tensor1D): tf.Tensor4D {
-  if (!hasHostKernel(POSTERIZE)) return posterizeComposite(images, bitsDropped);
+  if (!preferHostKernel(POSTERIZE, images.size)) return posterizeComposite(images, bitsDropped);
   return tf.tidy(() => {
     const bits = stopGradient(bitsDropped);
     return identityGradient(images, (x) => runKernel<tf.Tensor4D>(POSTERIZE, { images: x, bits }));

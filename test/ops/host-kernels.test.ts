@@ -11,7 +11,7 @@ import { affineWarp, affineWarpComposite, type AffineRows } from '../../src/ops/
 import { BLEND, GRAYSCALE, SMOOTH } from '../../src/ops/kernels/blend';
 import { autoContrast, autoContrastComposite, equalize, equalizeComposite } from '../../src/ops/histogram';
 import { AUTO_CONTRAST, EQUALIZE } from '../../src/ops/kernels/histogram';
-import { hasHostKernel } from '../../src/ops/kernels/host';
+import { WASM_ELEMENTWISE_MIN_ELEMENTS, hasHostKernel, preferHostKernel, runKernel } from '../../src/ops/kernels/host';
 import { CONCAT_ROWS, GATHER_BLOCKS, GATHER_ROWS, SCATTER_BLOCKS, SPLIT_ROWS } from '../../src/ops/kernels/rows';
 import { concatRows, gatherBlocks, gatherRows, gatherRowsComposite, scatterBlocks, splitRows } from '../../src/ops/primitives';
 import { AFFINE_WARP } from '../../src/ops/kernels/warp';
@@ -350,4 +350,27 @@ describe('host kernels match the composite ops', () => {
       tf.dispose([levels, x, weights]);
     });
   }
+
+  it('large inputs of the elementwise ops (composites on wasm) give the host kernels\' values', () => {
+    const rng = new Rng(91);
+    const shape: [number, number, number, number] = [2, 48, 64, 3];
+    assert.ok(shape.reduce((a, b) => a * b, 1) >= WASM_ELEMENTWISE_MIN_ELEMENTS);
+    if (!hasHostKernel(SOLARIZE)) return;
+    assert.equal(preferHostKernel(SOLARIZE, 2 * 48 * 64 * 3), backend !== 'wasm');
+    const x = pointImages(rng, shape);
+    const clipped = tf.clipByValue(x, 0, 255) as tf.Tensor4D;
+    const threshold = tf.tensor1d([128, 77]);
+    const bits = tf.tensor1d([2, 4]);
+    const factor = tf.tensor1d([0.3, 1.7]);
+    const perImage = tf.tensor4d([12, 140], [2, 1, 1, 1]);
+    const sameShape = randomImages(rng, shape);
+    const pairs: Array<[string, tf.Tensor, tf.Tensor]> = [
+      ['solarize', solarize(x, threshold), runKernel(SOLARIZE, { images: x, threshold })],
+      ['posterize', posterize(x, bits), runKernel(POSTERIZE, { images: x, bits })],
+      ['blend, one value per image', blend(perImage, clipped, factor), runKernel(BLEND, { degenerate: perImage, images: clipped, factor })],
+      ['blend, same shape', blend(sameShape, clipped, factor), runKernel(BLEND, { degenerate: sameShape, images: clipped, factor })],
+    ];
+    for (const [what, ours, host] of pairs) assert.equal(relativeError(ours, host), 0, what);
+    tf.dispose([x, clipped, threshold, bits, factor, perImage, sameShape, ...pairs.flatMap(([, a, b]) => [a, b])]);
+  });
 });

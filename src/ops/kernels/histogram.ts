@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { HostArray } from './host';
-import { clamp255, registerHostKernel, runOnHost } from './host';
+import { registerHostKernel, runOnHost } from './host';
 
 export const EQUALIZE = 'DraEqualize';
 export const AUTO_CONTRAST = 'DraAutoContrast';
@@ -18,13 +18,16 @@ export const AUTO_CONTRAST_GRAD = 'DraAutoContrastGrad';
 
 const f32 = Math.fround;
 
-/** tf.round: half to even, on the value clipped to [0, 255]; an int32 and no branches (see clamp255). */
+/** tf.round: half to even, on the value clipped to [0, 255]. */
 function level(v: number): number {
-  const x = clamp255(v);
+  // Branches, not selects: on 8-bit levels they always go the same way, and V8 turns
+  // comparisons used as numbers into slow boolean conversions.
+  const x = v < 0 ? 0 : v > 255 ? 255 : v;
   const base = Math.floor(x);
   const frac = x - base;
-  const up = ((frac > 0.5) as unknown as number) | (((frac === 0.5) as unknown as number) & (base & 1));
-  return (base + up) | 0;
+  if (frac < 0.5) return base;
+  if (frac > 0.5) return base + 1;
+  return base % 2 === 0 ? base : base + 1;
 }
 
 function equalizeLoop(x: HostArray, out: HostArray, shape: readonly number[]): void {
