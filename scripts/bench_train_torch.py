@@ -2,7 +2,8 @@
 """One full training step (forward, backward, SGD momentum update) of CIFAR ResNet-20 in
 PyTorch on the CPU, the peer of test/bench/train.ts. Same network as dralab's
 'resnet-20' (option-A shortcuts, 0.27M parameters), same batch and optimiser.
-Prints one JSON object: per-step milliseconds and the settings used.
+Prints one JSON object: per-step milliseconds (wall and process CPU time; the CPU time is
+the steadier figure on a loaded machine) and the settings used.
 
 usage: bench_train_torch.py [--batch 64] [--steps 5] [--warmup 2] [--threads 1]
 """
@@ -68,18 +69,23 @@ def main():
     x = (x / 255 - 0.45) / 0.225
     y = torch.randint(0, 10, (args.batch,))
     times = []
+    cpu_times = []
     for i in range(args.warmup + args.steps):
         start = time.perf_counter()
+        cpu_start = time.process_time()
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         elapsed = (time.perf_counter() - start) * 1000
+        cpu_elapsed = (time.process_time() - cpu_start) * 1000
         if i >= args.warmup:
             times.append(elapsed)
+            cpu_times.append(cpu_elapsed)
     print(json.dumps({
         "msPerStep": statistics.median(times),
         "times": times,
+        "cpuTimes": cpu_times,
         "parameters": params,
         "batch": args.batch,
         "threads": torch.get_num_threads(),

@@ -26,6 +26,7 @@ export const WASM_TRAINING_KERNELS = [
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
   'Identity',
+  'Cast',
 ] as const;
 
 function asTensor<T extends tf.Tensor = tf.Tensor>(info: tf.TensorInfo): T {
@@ -319,6 +320,34 @@ function identity(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
+let stockCast: tf.KernelFunc | undefined;
+
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
+}
+
+/**
+ * Cast to the dtype the tensor already has shares storage like Identity (avgPool and the
+ * ReLU gradient cast float32 activations to float32 on every call, which wasm's stock
+ * kernel copies). Casts to bool test against zero as the cpu backend does (the stock
+ * kernel stores -2.5 as 254); other casts go to the stock kernel.
+ */
+function cast(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }): tf.TensorInfo {
+  const x = args.inputs.x!;
+  const { dtype } = args.attrs as unknown as tf.CastAttrs;
+  if (dtype === x.dtype) return identity(args);
+  if (dtype === 'bool' && x.dtype !== 'string' && x.dtype !== 'complex64') {
+    const backend = args.backend as WasmHeapBackend;
+    const out = backend.makeOutput([...x.shape], 'bool');
+    const to = backend.typedArrayFromHeap(out);
+    const from = backend.typedArrayFromHeap(x);
+    for (let i = 0; i < from.length; i++) to[i] = from[i] !== 0 ? 1 : 0;
+    return out;
+  }
+  return stockCast!(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+}
+
 /**
  * Sums rows of x into numSegments buckets by id, through scatterND (which adds
  * duplicate indices). Ids outside [0, numSegments) are dropped, as in TensorFlow: they
@@ -359,7 +388,11 @@ export function registerWasmTrainingKernels(): void {
     DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput as unknown as tf.KernelFunc,
     UnsortedSegmentSum: unsortedSegmentSum as unknown as tf.KernelFunc,
     Identity: identity as unknown as tf.KernelFunc,
+    Cast: cast as unknown as tf.KernelFunc,
   };
+  const stock = tf.getKernel('Cast', 'wasm');
+  if (stock === undefined) throw new Error('the wasm backend has no Cast kernel to delegate to');
+  stockCast = stock.kernelFunc;
   for (const name of WASM_TRAINING_KERNELS) {
     // Replacing a registered kernel without unregistering it first prints a warning.
     if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');

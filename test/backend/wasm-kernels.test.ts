@@ -171,6 +171,23 @@ describe('wasm training kernels', () => {
     assert.equal(tf.memory().numBytes, before);
   });
 
+  it('Cast to the same dtype shares storage; other casts match cpu', async () => {
+    const buffersBefore = (tf.memory() as { numDataBuffers: number }).numDataBuffers;
+    const x = tf.tensor([1.7, -2.5, 3, 0], [4]);
+    const same = tf.cast(x, 'float32');
+    assert.equal((tf.memory() as { numDataBuffers: number }).numDataBuffers, buffersBefore + 1, 'the same-dtype cast allocated a second buffer');
+    x.dispose();
+    assert.deepEqual(Array.from(await same.data()), [1.7, -2.5, 3, 0].map(Math.fround));
+    same.dispose();
+    for (const [from, to] of [['float32', 'int32'], ['float32', 'bool'], ['int32', 'float32'], ['int32', 'bool'], ['bool', 'float32']] as const) {
+      const values = [1.7, -2.5, 3, 0, Number.NaN, -256].slice(0, from === 'float32' ? 6 : 4);
+      const run = () => tf.cast(tf.tensor(values, [values.length], from), to);
+      const wasm = await onBackend('wasm', run);
+      const cpu = await onBackend('cpu', run);
+      assert.deepEqual(Array.from(wasm.values), Array.from(cpu.values), `${from} -> ${to}`);
+    }
+  });
+
   it('registration is idempotent', async () => {
     const { registerWasmTrainingKernels } = await import('../../src/backend/wasm-kernels');
     registerWasmTrainingKernels();

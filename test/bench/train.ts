@@ -4,7 +4,8 @@
  * network and step in PyTorch on the CPU (scripts/bench_train_torch.py, one thread),
  * plus the pure-JS cpu backend on a small batch for reference and tiny-cnn on wasm.
  * Runs alternate between wasm and PyTorch so machine load hits both alike; the ratio is
- * the figure to read. The per-kernel profile of one wasm step goes into `meta`.
+ * the figure to read (meta.ratioCpuTime, from process CPU time, is the steadier one on a
+ * loaded machine). The per-kernel profile of one wasm step goes into `meta`.
  *
  * Environment: DRALAB_BENCH_ROUNDS (default 3), DRALAB_BENCH_STEPS per round (default 3),
  * DRALAB_BENCH_CPU_BATCH (default 4; 0 skips the cpu row), DRALAB_PYTHON (default
@@ -58,12 +59,20 @@ function release(w: Workload): void {
   w.optimizer.dispose();
 }
 
-async function timeSteps(w: Workload, steps: number): Promise<number[]> {
+const cpuNow = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/** Wall and process CPU milliseconds per step (wasm runs on the main thread only). */
+async function timeSteps(w: Workload, steps: number, cpuTimes: number[] = []): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const start = performance.now();
+    const cpuStart = cpuNow();
     await trainStep(w.model, w.optimizer, w.images, w.labels);
     times.push(performance.now() - start);
+    cpuTimes.push(cpuNow() - cpuStart);
   }
   return times;
 }
@@ -71,6 +80,7 @@ async function timeSteps(w: Workload, steps: number): Promise<number[]> {
 interface TorchResult {
   msPerStep: number;
   times: number[];
+  cpuTimes: number[];
   parameters: number;
   threads: number;
   torch: string;
@@ -95,12 +105,15 @@ export async function run(): Promise<BenchResult> {
   await timeSteps(resnet, 2);
   const wasmTimes: number[] = [];
   const torchTimes: number[] = [];
+  const wasmCpuTimes: number[] = [];
+  const torchCpuTimes: number[] = [];
   let torchInfo: TorchResult | undefined;
   for (let r = 0; r < Math.max(1, rounds); r++) {
-    wasmTimes.push(...(await timeSteps(resnet, steps)));
+    wasmTimes.push(...(await timeSteps(resnet, steps, wasmCpuTimes)));
     try {
       torchInfo = runTorch(batch, steps);
       torchTimes.push(...torchInfo.times);
+      torchCpuTimes.push(...torchInfo.cpuTimes);
     } catch (err) {
       if (r === 0) console.warn(`PyTorch side skipped: ${err instanceof Error ? err.message : String(err)}`);
       break;
@@ -144,6 +157,11 @@ export async function run(): Promise<BenchResult> {
       torchStepMs: torchTimes.map((t) => +t.toFixed(1)),
       torch: torchInfo ? { version: torchInfo.torch, threads: torchInfo.threads, parameters: torchInfo.parameters } : null,
       ratioWasmToTorch: torchMs ? +(wasmMs / torchMs).toFixed(3) : null,
+      // Process CPU time per step: on a loaded machine the wall clock counts time spent
+      // waiting for a core, which hits the two sides unequally; CPU time does not.
+      wasmCpuMs: wasmCpuTimes.map((t) => +t.toFixed(1)),
+      torchCpuMs: torchCpuTimes.map((t) => +t.toFixed(1)),
+      ratioCpuTime: torchCpuTimes.length > 0 ? +(median(wasmCpuTimes) / median(torchCpuTimes)).toFixed(3) : null,
       profile: {
         note: 'self time per kernel of one wasm step; Parent>Kernel = dispatched inside a composed wasm kernel',
         stepMs: +profile.totalMs.toFixed(1),
