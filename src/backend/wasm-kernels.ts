@@ -222,6 +222,48 @@ function flippedFilter(backend: unknown, filter: tf.Tensor4D): tf.Tensor4D {
   return asTensor<tf.Tensor4D>(info!);
 }
 
+/**
+ * Adds every column block of `cols` ([N*oh*ow, kh*kw*C], row (n, oy, ox), column
+ * (i, j, c)) into dx[n, oy*sh + i - top, ox*sw + j - left, c]; taps outside the image
+ * are dropped. `dx` must be zeroed.
+ */
+function addColumnsToImage(cols: Float32Array, dx: Float32Array, g: PatchGeometry): void {
+  const { n, h, w, c, kh, kw, oh, ow, sh, sw, top, left } = g;
+  const rowLength = kh * kw * c;
+  for (let m = 0; m < n; m++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const row = ((m * oh + oy) * ow + ox) * rowLength;
+        for (let i = 0; i < kh; i++) {
+          const y = oy * sh + i - top;
+          if (y < 0 || y >= h) continue;
+          for (let j = 0; j < kw; j++) {
+            const x = ox * sw + j - left;
+            if (x < 0 || x >= w) continue;
+            const to = ((m * h + y) * w + x) * c;
+            const from = row + (i * kw + j) * c;
+            for (let k = 0; k < c; k++) dx[to + k] += cols[from + k]!;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dx of a strided convolution as dy [N*oh*ow, O] times the filter as [O, kh*kw*C], its
+ * rows added into the image by one loop. The stride-1 formulation over zero-upsampled
+ * dy would multiply stride^2 times as many values, most of them the inserted zeros.
+ */
+function stridedBackpropInput(backend: unknown, dy: tf.Tensor4D, filter: tf.Tensor4D, g: PatchGeometry): tf.Tensor4D {
+  const { n, h, w, c, kh, kw, oh, ow } = g;
+  const o = filter.shape[3];
+  const filterRows = tf.transpose(tf.reshape(filter, [kh * kw * c, o])) as tf.Tensor2D;
+  const cols = tf.matMul(tf.reshape(dy, [n * oh * ow, o]) as tf.Tensor2D, filterRows);
+  const [dxInfo] = runOnHost(backend, [cols], [{ shape: [n, h, w, c], zeroed: true }], ([from], [to]) => addColumnsToImage(from as Float32Array, to as Float32Array, g));
+  return asTensor<tf.Tensor4D>(dxInfo!);
+}
+
 function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }): tf.Tensor {
   const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   checkNhwc(attrs.dataFormat, 'Conv2DBackpropInput');
@@ -232,13 +274,17 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unk
     const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape, attrs.strides, 1, attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode);
     const { strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w } = info;
     const { top, left } = info.padInfo;
+    if (filter.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error(`Conv2DBackpropInput on wasm needs float32 dy and filter, got ${dy.dtype} and ${filter.dtype}`);
+    const { batchSize: n, inChannels: c, outHeight: oh, outWidth: ow } = info;
+    if ((sh > 1 || sw > 1) && n * oh * ow * kh * kw * c <= WASM_KERNEL_LIMITS.patchElements) {
+      return stridedBackpropInput(args.backend, dy, filter, { n, h, w, c, kh, kw, oh, ow, sh, sw, top, left });
+    }
     const up = zeroUpsample(dy, sh, sw);
     const padTop = kh - 1 - top;
     const padLeft = kw - 1 - left;
     const padBottom = h - up.shape[1] + kh - 1 - padTop;
     const padRight = w - up.shape[2] + kw - 1 - padLeft;
     const { source, pad } = cropForPadding(up, padTop, padBottom, padLeft, padRight);
-    if (filter.dtype !== 'float32') throw new Error(`Conv2DBackpropInput on wasm needs a float32 filter, got ${filter.dtype}`);
     return tf.conv2d(source, flippedFilter(args.backend, filter), 1, pad);
   });
 }

@@ -117,6 +117,18 @@ describe('wasm training kernels', () => {
     });
   }
 
+  for (const c of CONV_CASES.filter((k) => k.strides !== 1)) {
+    it(`Conv2DBackpropInput matches cpu through the zero-upsampled convolution (patch limit exceeded): ${c.name}`, async () => {
+      const saved = WASM_KERNEL_LIMITS.patchElements;
+      WASM_KERNEL_LIMITS.patchElements = 1;
+      try {
+        await compareKernel('Conv2DBackpropInput', { dy: randn(outShape(c, false)), filter: randn(c.filter) }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x });
+      } finally {
+        WASM_KERNEL_LIMITS.patchElements = saved;
+      }
+    });
+  }
+
   it('UnsortedSegmentSum matches cpu, with duplicate and out-of-range ids', async () => {
     const ids = Int32Array.from([0, 3, 3, 1, -1, 5, 4, 0, 2, 3]);
     await compareKernel('UnsortedSegmentSum', { x: randn([10, 4, 2]), segmentIds: { shape: [10], values: ids, dtype: 'int32' } }, { numSegments: 5 });
