@@ -124,6 +124,27 @@ function smoothAt(x: HostArray, i: number, row: number, c: number): number {
   return f32(f32(box + f32(x[i]! * 4)) / 13);
 }
 
+/** The filter's output for a weighted 3x3 sum `total` (box + 4 centre): / 13, clipped, and rounded as the composite does. */
+function smoothFromTotal(total: number, round: boolean): number {
+  const clipped = clamp255(f32(total / 13));
+  // The composite's straight-through rounding, clipped + (floor(clipped + 0.5) - clipped), in float32.
+  return round ? f32(clipped + f32(Math.floor(f32(clipped + 0.5)) - clipped)) : clipped;
+}
+
+/** Largest total of an 8-bit neighbourhood: 13 x 255. */
+const MAX_SMOOTH_TOTAL = 13 * 255;
+const smoothTables = new Map<boolean, Float32Array>();
+
+/** smoothFromTotal of every integer total in [0, MAX_SMOOTH_TOTAL], built once. */
+function smoothTable(round: boolean): Float32Array {
+  let table = smoothTables.get(round);
+  if (!table) {
+    table = Float32Array.from({ length: MAX_SMOOTH_TOTAL + 1 }, (_, k) => smoothFromTotal(k, round));
+    smoothTables.set(round, table);
+  }
+  return table;
+}
+
 function copyBorder(from: HostArray, to: HostArray, shape: readonly number[]): void {
   const [n, h, w, c] = shape as [number, number, number, number];
   const row = w * c;
@@ -161,15 +182,17 @@ const smoothKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     // Each 3x3 sum is three vertical sums added left to right, as in smoothAt; the
     // vertical sums of a row are shared by the three columns that use them.
     const columns = new Float32Array(row);
+    const table = smoothTable(round);
     for (let s = 0; s < n; s++) {
       for (let r = 1; r < h - 1; r++) {
         const start = (s * h + r) * row;
         for (let j = 0, i = start; j < row; j++, i++) columns[j] = f32(xv[i - row]! + xv[i]!) + xv[i + row]!;
         for (let j = c, i = start + c, end = row - c; j < end; j++, i++) {
           const box = f32(f32(columns[j - c]! + columns[j]!) + columns[j + c]!);
-          const clipped = clamp255(f32(f32(box + f32(xv[i]! * 4)) / 13));
-          // The composite's straight-through rounding, clipped + (floor(clipped + 0.5) - clipped), in float32.
-          yv[i] = round ? f32(clipped + f32(Math.floor(f32(clipped + 0.5)) - clipped)) : clipped;
+          const total = f32(box + f32(xv[i]! * 4));
+          const level = total | 0;
+          // 8-bit images give integer totals: the table holds smoothFromTotal of each.
+          yv[i] = level === total && level >= 0 && level <= MAX_SMOOTH_TOTAL ? table[level]! : smoothFromTotal(total, round);
         }
       }
     }
