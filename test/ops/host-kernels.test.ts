@@ -172,9 +172,12 @@ describe('host kernels match the composite ops', () => {
         [2, 2, 5, 3],
       ] as Array<[number, number, number, number]>) {
         const x = randomImages(rng, shape);
+        // 8-bit levels take the filter's table path, continuous values the formula.
+        const levels = tf.floor(x) as tf.Tensor4D;
         const weights = tf.tensor4d(rng.uniform(x.size, -1, 1), shape);
         compareWithComposite(`smooth [${shape.join(',')}]`, (im) => smooth(im as tf.Tensor4D, round), (im) => smoothComposite(im as tf.Tensor4D, round), [x], weights);
-        tf.dispose([x, weights]);
+        compareWithComposite(`smooth 8-bit [${shape.join(',')}]`, (im) => smooth(im as tf.Tensor4D, round), (im) => smoothComposite(im as tf.Tensor4D, round), [levels], weights, { value: 0, gradient: 1e-4 });
+        tf.dispose([x, levels, weights]);
       }
     });
   }
