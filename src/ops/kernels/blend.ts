@@ -52,6 +52,10 @@ function checkFactor(images: tf.TensorInfo, factor: tf.TensorInfo): void {
 
 function blendForward(d: HostArray, x: HostArray, f: HostArray, out: HostArray, shape: readonly number[], st: ReturnType<typeof broadcastStrides>): void {
   const [n, h, w, c] = shape as [number, number, number, number];
+  if (c === 3 && st.k === 0 && st.x === 1 && st.y === w) {
+    blendPerPixel(d, x, f, out, n, h * w);
+    return;
+  }
   let o = 0;
   for (let s = 0; s < n; s++) {
     const factor = f[s]!;
@@ -63,6 +67,19 @@ function blendForward(d: HostArray, x: HostArray, f: HostArray, out: HostArray, 
           out[o] = clamp255(f32(dv + f32(factor * f32(x[o]! - dv))));
         }
       }
+    }
+  }
+}
+
+/** blendForward for a one-channel degenerate ([N,H,W,1], Color's grayscale) and 3-channel images. */
+function blendPerPixel(d: HostArray, x: HostArray, f: HostArray, out: HostArray, n: number, pixels: number): void {
+  for (let s = 0, p = 0, o = 0; s < n; s++) {
+    const factor = f[s]!;
+    for (const end = p + pixels; p < end; p++, o += 3) {
+      const dv = d[p]!;
+      out[o] = clamp255(f32(dv + f32(factor * f32(x[o]! - dv))));
+      out[o + 1] = clamp255(f32(dv + f32(factor * f32(x[o + 1]! - dv))));
+      out[o + 2] = clamp255(f32(dv + f32(factor * f32(x[o + 2]! - dv))));
     }
   }
 }
@@ -252,9 +269,14 @@ const grayscaleKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const [out] = runOnHost(backend, [images], [{ shape: [n, h, w, 1] }], ([x], [y]) => {
     const xv = x!;
     const yv = y!;
-    for (let p = 0, i = 0, end = n * h * w; p < end; p++, i += 3) {
+    const end = n * h * w;
+    if (!round) {
+      for (let p = 0, i = 0; p < end; p++, i += 3) yv[p] = f32(f32(xv[i]! * wr) + f32(xv[i + 1]! * wg)) + f32(xv[i + 2]! * wb);
+      return;
+    }
+    for (let p = 0, i = 0; p < end; p++, i += 3) {
       const v = f32(f32(f32(xv[i]! * wr) + f32(xv[i + 1]! * wg)) + f32(xv[i + 2]! * wb));
-      yv[p] = round ? f32(v + f32(Math.floor(f32(v + 0.5)) - v)) : v;
+      yv[p] = f32(v + f32(Math.floor(f32(v + 0.5)) - v));
     }
   });
   return out!;

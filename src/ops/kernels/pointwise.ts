@@ -97,18 +97,27 @@ const solarizeGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
   return out!;
 };
 
+/** v < 128 ? min(v + add, 255) : v, as the composite's 0/1-mask products compute it. */
+function solarizeAddValue(v: number, add: number): number {
+  const below = (v < 128) as unknown as number;
+  return below * Math.min(f32(v + add), 255) + (1 - below) * v;
+}
+
 const solarizeAddKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const { images, addend } = inputs as Record<'images' | 'addend', tf.TensorInfo>;
   checkPerSample(SOLARIZE_ADD, images, addend, 'addend');
   const [n, h, w, c] = images.shape as [number, number, number, number];
   const size = h * w * c;
   const [out] = runOnHost(backend, [images, addend], [{ shape: [...images.shape] }], ([x, a], [y]) => {
+    const table = new Float32Array(256);
     for (let s = 0; s < n; s++) {
       const add = a![s]!;
+      for (let k = 0; k < 256; k++) table[k] = solarizeAddValue(k, add);
       for (let i = s * size, end = i + size; i < end; i++) {
         const v = x![i]!;
-        const below = (v < 128) as unknown as number;
-        y![i] = below * Math.min(f32(v + add), 255) + (1 - below) * v;
+        const k = v | 0;
+        // 8-bit levels read the sample's table of solarizeAddValue, other values compute it.
+        y![i] = k === v && (k & ~255) === 0 ? table[k]! : solarizeAddValue(v, add);
       }
     }
   });
