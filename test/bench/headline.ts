@@ -6,9 +6,9 @@
  * BENCHMARKS.md (between its headline markers) and the raw results to
  * bench-results/headline.json.
  *
- * Environment: DRALAB_HEADLINE_SEEDS (default 0,1,2), DRALAB_HEADLINE_EPOCHS (default 8),
+ * Environment: DRALAB_HEADLINE_SEEDS (default 0,1,2), DRALAB_HEADLINE_EPOCHS (default 6),
  * DRALAB_HEADLINE_SEARCH_STEPS (default 200), DRALAB_HEADLINE_TASKS (default
- * colour,fashion), DRALAB_HEADLINE_TRAIN (training images, default 4000).
+ * colour,fashion), DRALAB_HEADLINE_TRAIN (training images, default 2000).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,9 +53,9 @@ function meanStd(xs: number[]): { mean: number; std: number } {
 export async function run(): Promise<BenchResult> {
   const backend = await selectBackend();
   const seeds = envList('DRALAB_HEADLINE_SEEDS', '0,1,2').map(Number);
-  const epochs = envInt('DRALAB_HEADLINE_EPOCHS', 8);
+  const epochs = envInt('DRALAB_HEADLINE_EPOCHS', 6);
   const searchSteps = envInt('DRALAB_HEADLINE_SEARCH_STEPS', 200);
-  const trainCount = envInt('DRALAB_HEADLINE_TRAIN', 4000);
+  const trainCount = envInt('DRALAB_HEADLINE_TRAIN', 2000);
   const taskKeys = envList('DRALAB_HEADLINE_TASKS', 'colour,fashion');
   const model = 'tiny-cnn';
   const raw: Array<Record<string, unknown>> = [];
