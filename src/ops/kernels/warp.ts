@@ -41,14 +41,16 @@ function warpForward(x: HostArray, m: HostArray, out: HostArray, shape: readonly
           continue;
         }
         if (!bilinear) {
-          const src = (base + Math.floor(sy) * w + Math.floor(sx)) * c;
+          // Inside the image sx, sy >= 0, where truncation is floor (and cheaper).
+          const src = (base + (sy | 0) * w + (sx | 0)) * c;
           for (let k = 0; k < c; k++) out[o++] = x[src + k]!;
           continue;
         }
         const bx = f32(sx - 0.5);
         const byy = f32(sy - 0.5);
-        const x0 = Math.floor(bx);
-        const y0 = Math.floor(byy);
+        // bx, byy >= -0.5 here, so floor(v) = trunc(v + 1) - 1.
+        const x0 = ((bx + 1) | 0) - 1;
+        const y0 = ((byy + 1) | 0) - 1;
         const fx = f32(bx - x0);
         const fy = f32(byy - y0);
         const cx0 = x0 < 0 ? 0 : x0 > w - 1 ? w - 1 : x0;
@@ -91,14 +93,16 @@ function warpBackward(dy: HostArray, x: HostArray, m: HostArray, dx: HostArray, 
         if (!(sx >= 0 && sx < w && sy >= 0 && sy < h)) continue;
         const o = (base + y * w + xi) * c;
         if (!bilinear) {
-          const src = (base + Math.floor(sy) * w + Math.floor(sx)) * c;
+          // Inside the image sx, sy >= 0, where truncation is floor (and cheaper).
+          const src = (base + (sy | 0) * w + (sx | 0)) * c;
           for (let k = 0; k < c; k++) dx[src + k] = dx[src + k]! + dy[o + k]!;
           continue;
         }
         const bx = f32(sx - 0.5);
         const byy = f32(sy - 0.5);
-        const x0 = Math.floor(bx);
-        const y0 = Math.floor(byy);
+        // bx, byy >= -0.5 here, so floor(v) = trunc(v + 1) - 1.
+        const x0 = ((bx + 1) | 0) - 1;
+        const y0 = ((byy + 1) | 0) - 1;
         const fx = bx - x0;
         const fy = byy - y0;
         const cx0 = x0 < 0 ? 0 : x0 > w - 1 ? w - 1 : x0;
