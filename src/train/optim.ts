@@ -5,6 +5,8 @@
  * AdamW, the frameworks the DRA figures were produced with.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hasHostKernel, runKernel } from '../ops/kernels/host';
+import { SGD_UPDATE, type SgdUpdateAttrs } from './sgd-kernel';
 
 /** A snapshot of an optimiser: plain numbers plus slot tensors owned by the holder. */
 export interface OptimizerState {
@@ -137,6 +139,19 @@ export class SGD extends SlotOptimizer {
   protected update(variables: readonly tf.Variable[], grads: readonly tf.Tensor[]): { params: tf.Tensor[]; slots: tf.Tensor[] } {
     const lr = this.learningRate;
     const wd = this.weightDecay;
+    if (hasHostKernel(SGD_UPDATE) && variables.every((v, i) => v.dtype === 'float32' && grads[i]!.dtype === 'float32')) {
+      const inputs: tf.NamedTensorMap = {};
+      variables.forEach((p, i) => {
+        inputs[`p${i}`] = p;
+        inputs[`g${i}`] = grads[i]!;
+        if (this.momentum > 0) inputs[`b${i}`] = this.slots[i]!;
+      });
+      const attrs: SgdUpdateAttrs = { count: variables.length, learningRate: lr, momentum: this.momentum, nesterov: this.nesterov, weightDecay: wd, decoupledWeightDecay: this.decoupledWeightDecay };
+      const result = runKernel<tf.Tensor | tf.Tensor[]>(SGD_UPDATE, inputs, attrs as unknown as tf.NamedAttrMap);
+      // The engine unwraps a single output.
+      const out = Array.isArray(result) ? result : [result];
+      return { params: out.slice(0, variables.length), slots: out.slice(variables.length) };
+    }
     const params: tf.Tensor[] = [];
     const slots: tf.Tensor[] = [];
     variables.forEach((p, i) => {
