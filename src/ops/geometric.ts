@@ -98,40 +98,34 @@ function constantLike(t: tf.Tensor1D, value: number): tf.Tensor1D {
   return tf.fill(t.shape, value) as tf.Tensor1D;
 }
 
+/** An affine warp whose matrix is the identity but for one per-sample coefficient. */
+function oneCoefficientWarp(images: tf.Tensor4D, value: tf.Tensor1D, slot: 'b' | 'c' | 'd' | 'f', interpolation: Interpolation, fill: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const one = constantLike(value, 1);
+    const zero = constantLike(value, 0);
+    const rows: AffineRows = { a: one, b: zero, c: zero, d: zero, e: one, f: zero, [slot]: value };
+    return affineWarp(images, rows, interpolation, fill);
+  });
+}
+
 /** ShearX by factor v per sample: matrix (1, v, 0, 0, 1, 0). */
 export function shearX(images: tf.Tensor4D, factor: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const one = constantLike(factor, 1);
-    const zero = constantLike(factor, 0);
-    return affineWarp(images, { a: one, b: factor, c: zero, d: zero, e: one, f: zero }, interpolation, fill);
-  });
+  return oneCoefficientWarp(images, factor, 'b', interpolation, fill);
 }
 
 /** ShearY by factor v per sample: matrix (1, 0, 0, v, 1, 0). */
 export function shearY(images: tf.Tensor4D, factor: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const one = constantLike(factor, 1);
-    const zero = constantLike(factor, 0);
-    return affineWarp(images, { a: one, b: zero, c: zero, d: factor, e: one, f: zero }, interpolation, fill);
-  });
+  return oneCoefficientWarp(images, factor, 'd', interpolation, fill);
 }
 
 /** TranslateX by `pixels` per sample: matrix (1, 0, px, 0, 1, 0) (content moves left for px > 0, as in PIL). */
 export function translateX(images: tf.Tensor4D, pixels: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const one = constantLike(pixels, 1);
-    const zero = constantLike(pixels, 0);
-    return affineWarp(images, { a: one, b: zero, c: pixels, d: zero, e: one, f: zero }, interpolation, fill);
-  });
+  return oneCoefficientWarp(images, pixels, 'c', interpolation, fill);
 }
 
 /** TranslateY by `pixels` per sample: matrix (1, 0, 0, 0, 1, px). */
 export function translateY(images: tf.Tensor4D, pixels: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const one = constantLike(pixels, 1);
-    const zero = constantLike(pixels, 0);
-    return affineWarp(images, { a: one, b: zero, c: zero, d: zero, e: one, f: pixels }, interpolation, fill);
-  });
+  return oneCoefficientWarp(images, pixels, 'f', interpolation, fill);
 }
 
 /**
