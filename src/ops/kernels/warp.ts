@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HostArray } from './host';
 import { registerHostKernel, runOnHost } from './host';
+import { simdKernels } from './simd';
 
 export const AFFINE_WARP = 'DraAffineWarp';
 export const AFFINE_WARP_GRAD = 'DraAffineWarpGrad';
@@ -157,9 +158,11 @@ const forwardKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { images, matrix } = inputs as { images: tf.TensorInfo; matrix: tf.TensorInfo };
   checkMatrix(images, matrix);
   const { interpolation, fill } = attrs as unknown as AffineWarpAttrs;
-  const [out] = runOnHost(backend, [images, matrix], [{ shape: [...images.shape] }], ([x, m], [y]) =>
-    warpForward(x!, m!, y!, images.shape, interpolation === 'bilinear', fill),
-  );
+  const simd = images.dtype === 'float32' && matrix.dtype === 'float32' ? simdKernels(backend) : undefined;
+  const [out] = runOnHost(backend, [images, matrix], [{ shape: [...images.shape] }], ([x, m], [y]) => {
+    if (simd) simd.affineWarp(x as Float32Array, m as Float32Array, y as Float32Array, images.shape, interpolation === 'bilinear', fill);
+    else warpForward(x!, m!, y!, images.shape, interpolation === 'bilinear', fill);
+  });
   return out!;
 };
 

@@ -1,0 +1,137 @@
+/**
+ * Host kernel loops compiled to WebAssembly with SIMD (assembly/*.ts, AssemblyScript,
+ * built by `npm run build` into dist/wasm/dralab-kernels.wasm). The module owns no
+ * memory: it imports one. On the wasm backend that is the backend's own heap, so the
+ * loops read and write tensors in place; on cpu the arrays are copied into a scratch
+ * memory that grows once to the largest batch seen and is reused.
+ *
+ * Where the module is missing (built with tsc alone) or cannot be compiled, `simdKernels`
+ * returns undefined and the host kernels run their JavaScript loops, which give the
+ * same values bit for bit.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HostArray } from './host';
+
+/** Where `npm run build` writes the compiled module (relative to dist/src/ops/kernels). */
+export const SIMD_MODULE_PATH = join(__dirname, '..', '..', '..', 'wasm', 'dralab-kernels.wasm');
+
+interface KernelExports {
+  affineWarp(x: number, m: number, out: number, n: number, h: number, w: number, c: number, bilinear: number, fill: number): void;
+}
+
+export interface SimdKernels {
+  /** The affine warp forward pass of warp.ts over float32 arrays (images, [N,6] matrix). */
+  affineWarp(x: Float32Array, m: Float32Array, out: Float32Array, shape: readonly number[], bilinear: boolean, fill: number): void;
+}
+
+interface WasmHeapBackend {
+  wasm: { asm?: { memory?: WebAssembly.Memory } };
+}
+
+const PAGE_BYTES = 65536;
+/** v128 loads of a 3-channel pixel read one float past it; the scratch memory keeps room. */
+const SLACK_BYTES = 16;
+
+let compiled: WebAssembly.Module | null | undefined;
+let enabled = true;
+
+/** Turns the SIMD kernels off (or back on): the host kernels then run their JavaScript loops. */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether the compiled module loaded (it is absent when only tsc has run). */
+export function simdKernelsAvailable(): boolean {
+  return compiledModule() !== null;
+}
+
+function compiledModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  if (process.env.DRALAB_SIMD_KERNELS === '0' || !existsSync(SIMD_MODULE_PATH)) return compiled;
+  try {
+    compiled = new WebAssembly.Module(readFileSync(SIMD_MODULE_PATH));
+  } catch {
+    // An engine without wasm SIMD rejects the module; the JavaScript loops serve instead.
+    compiled = null;
+  }
+  return compiled;
+}
+
+function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+}
+
+/** Runs kernels on arrays that already live in `memory` (the wasm backend's heap). */
+class InPlace {
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    private readonly exports: KernelExports,
+  ) {}
+
+  holds(arrays: readonly HostArray[]): boolean {
+    const buffer = this.memory.buffer;
+    return arrays.every((a) => a.buffer === buffer);
+  }
+
+  call(inputs: readonly HostArray[], outputs: readonly HostArray[], run: (k: KernelExports, pointers: number[]) => void): void {
+    run(this.exports, [...inputs, ...outputs].map((a) => a.byteOffset));
+  }
+}
+
+/** Runs kernels on copies of the arrays in a scratch memory of its own. */
+class Scratch {
+  private readonly memory = new WebAssembly.Memory({ initial: 1 });
+  private readonly exports: KernelExports;
+
+  constructor(module: WebAssembly.Module) {
+    this.exports = instantiate(module, this.memory);
+  }
+
+  call(inputs: readonly HostArray[], outputs: readonly HostArray[], run: (k: KernelExports, pointers: number[]) => void): void {
+    const arrays = [...inputs, ...outputs];
+    const pointers: number[] = [];
+    let end = 0;
+    for (const a of arrays) {
+      pointers.push(end);
+      end += Math.ceil((a.byteLength + SLACK_BYTES) / 16) * 16;
+    }
+    const pages = Math.ceil(end / PAGE_BYTES);
+    if (pages > this.memory.buffer.byteLength / PAGE_BYTES) this.memory.grow(pages - this.memory.buffer.byteLength / PAGE_BYTES);
+    const buffer = this.memory.buffer;
+    inputs.forEach((a, i) => new Uint8Array(buffer, pointers[i]!, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+    run(this.exports, pointers);
+    outputs.forEach((a, i) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(new Uint8Array(buffer, pointers[inputs.length + i]!, a.byteLength)));
+  }
+}
+
+const inPlaceByMemory = new WeakMap<WebAssembly.Memory, InPlace>();
+let scratch: Scratch | undefined;
+
+function runner(backend: unknown, arrays: readonly HostArray[]): InPlace | Scratch | undefined {
+  const module = compiledModule();
+  if (module === null) return undefined;
+  const heap = (backend as Partial<WasmHeapBackend>).wasm?.asm?.memory;
+  if (heap instanceof WebAssembly.Memory) {
+    let inPlace = inPlaceByMemory.get(heap);
+    if (inPlace === undefined) {
+      inPlace = new InPlace(heap, instantiate(module, heap));
+      inPlaceByMemory.set(heap, inPlace);
+    }
+    if (inPlace.holds(arrays)) return inPlace;
+  }
+  scratch ??= new Scratch(module);
+  return scratch;
+}
+
+/** The SIMD kernels for `backend`'s arrays, or undefined where the module is unavailable. */
+export function simdKernels(backend: unknown): SimdKernels | undefined {
+  if (!enabled || compiledModule() === null) return undefined;
+  return {
+    affineWarp(x, m, out, shape, bilinear, fill) {
+      const [n, h, w, c] = shape as [number, number, number, number];
+      runner(backend, [x, m, out])!.call([x, m], [out], (k, [px, pm, po]) => k.affineWarp(px!, pm!, po!, n, h, w, c, bilinear ? 1 : 0, fill));
+    },
+  };
+}
