@@ -8,6 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { smooth } from '../../src/ops/color';
 import { affineWarp, type AffineRows } from '../../src/ops/geometric';
 import { SIMD_MODULE_PATH, setSimdKernelsEnabled, simdKernelsAvailable } from '../../src/ops/kernels/simd';
 import { Rng } from '../../src/util/rng';
@@ -40,6 +41,24 @@ function warp(x: tf.Tensor4D, m: number[][], interpolation: 'nearest' | 'bilinea
   const bits = new Uint32Array(Float32Array.from(y.dataSync()).buffer);
   y.dispose();
   return bits;
+}
+
+function bitsOf(y: tf.Tensor): Uint32Array {
+  const bits = new Uint32Array(Float32Array.from(y.dataSync()).buffer);
+  y.dispose();
+  return bits;
+}
+
+/** `f` with the SIMD kernels on and off: [on, off], checking no tensor is left behind. */
+function withAndWithout(f: () => tf.Tensor): [Uint32Array, Uint32Array] {
+  const before = tf.memory().numTensors;
+  setSimdKernelsEnabled(true);
+  const on = bitsOf(f());
+  setSimdKernelsEnabled(false);
+  const off = bitsOf(f());
+  setSimdKernelsEnabled(true);
+  assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+  return [on, off];
 }
 
 describe('SIMD kernels match the JavaScript loops bit for bit', () => {
@@ -82,4 +101,28 @@ describe('SIMD kernels match the JavaScript loops bit for bit', () => {
       }
     });
   }
+
+  it('smoothing filter, rounded and not, on 8-bit and on fractional images', () => {
+    if (backend !== 'cpu' && backend !== 'wasm') return;
+    const rng = new Rng(33);
+    for (const [n, h, w, c] of [
+      [3, 9, 13, 3],
+      [1, 3, 3, 3],
+      [2, 5, 4, 1],
+      [2, 6, 11, 4],
+      [1, 17, 8, 2],
+    ] as const) {
+      const size = n * h * w * c;
+      for (const eightBit of [true, false]) {
+        const values = rng.uniform(size, -20, 275).map((v) => (eightBit ? Math.round(Math.min(255, Math.max(0, v))) : v));
+        const x = tf.tensor4d(values, [n, h, w, c]);
+        for (const round of [true, false]) {
+          const [on, off] = withAndWithout(() => smooth(x, round));
+          const differing = on.findIndex((v, i) => v !== off[i]);
+          assert.equal(differing, -1, `[${n},${h},${w},${c}] ${eightBit ? '8-bit' : 'fractional'} round=${round}: first differing element ${differing}`);
+        }
+        x.dispose();
+      }
+    }
+  });
 });

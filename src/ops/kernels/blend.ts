@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HostArray } from './host';
 import { clamp255, inside255, registerHostKernel, runOnHost } from './host';
+import { simdKernels } from './simd';
 
 export const BLEND = 'DraBlend';
 export const BLEND_GRAD = 'DraBlendGrad';
@@ -191,10 +192,17 @@ const smoothKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       y!.set(x!);
       return;
     }
-    const [n, h, w, c] = images.shape as [number, number, number, number];
-    const row = w * c;
     const xv = x!;
     const yv = y!;
+    const simd = images.dtype === 'float32' ? simdKernels(backend) : undefined;
+    if (simd) {
+      // After the interior: on cpu that copies the whole output back from scratch memory.
+      simd.smoothInterior(xv as Float32Array, yv as Float32Array, images.shape, round);
+      copyBorder(xv, yv, images.shape);
+      return;
+    }
+    const [n, h, w, c] = images.shape as [number, number, number, number];
+    const row = w * c;
     copyBorder(xv, yv, images.shape);
     // Each 3x3 sum is three vertical sums added left to right, as in smoothAt; the
     // vertical sums of a row are shared by the three columns that use them.

@@ -18,11 +18,17 @@ export const SIMD_MODULE_PATH = join(__dirname, '..', '..', '..', 'wasm', 'drala
 
 interface KernelExports {
   affineWarp(x: number, m: number, out: number, n: number, h: number, w: number, c: number, bilinear: number, fill: number): void;
+  smoothInterior(x: number, out: number, n: number, h: number, w: number, c: number, round: number): void;
 }
 
 export interface SimdKernels {
   /** The affine warp forward pass of warp.ts over float32 arrays (images, [N,6] matrix). */
   affineWarp(x: Float32Array, m: Float32Array, out: Float32Array, shape: readonly number[], bilinear: boolean, fill: number): void;
+  /**
+   * Pillow's SMOOTH filter of images [N,H,W,C] (H, W >= 3) on every element off the
+   * border; the border elements of `out` are left for the caller to copy afterwards.
+   */
+  smoothInterior(x: Float32Array, out: Float32Array, shape: readonly number[], round: boolean): void;
 }
 
 interface WasmHeapBackend {
@@ -132,6 +138,10 @@ export function simdKernels(backend: unknown): SimdKernels | undefined {
     affineWarp(x, m, out, shape, bilinear, fill) {
       const [n, h, w, c] = shape as [number, number, number, number];
       runner(backend, [x, m, out])!.call([x, m], [out], (k, [px, pm, po]) => k.affineWarp(px!, pm!, po!, n, h, w, c, bilinear ? 1 : 0, fill));
+    },
+    smoothInterior(x, out, shape, round) {
+      const [n, h, w, c] = shape as [number, number, number, number];
+      runner(backend, [x, out])!.call([x], [out], (k, [px, po]) => k.smoothInterior(px!, po!, n, h, w, c, round ? 1 : 0));
     },
   };
 }

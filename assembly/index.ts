@@ -1,0 +1,3 @@
+// Entry point of the compiled module (npm run asbuild): every exported kernel.
+export { affineWarp } from './warp';
+export { smoothInterior } from './smooth';
