@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD kernels (assembly/*.ts, loaded by src/ops/kernels/simd.ts) against
+ * The WebAssembly SIMD kernels (src/ops/kernels/simd-source/*.ts, loaded by src/ops/kernels/simd.ts) against
  * the JavaScript loops they replace: bit for bit the same output on the test backend (cpu
  * copies into the module's scratch memory; wasm runs in place on the backend's heap), on
  * shapes that exercise the four-pixel path, its per-pixel fallback at the image border,
@@ -69,7 +69,7 @@ describe('SIMD kernels match the JavaScript loops bit for bit', () => {
   after(() => setSimdKernelsEnabled(true));
 
   it('the compiled module is present and loads', () => {
-    assert.ok(simdKernelsAvailable(), `${SIMD_MODULE_PATH} is missing or does not compile: run \`npm run build\` (tsc, then asc on assembly/)`);
+    assert.ok(simdKernelsAvailable(), `${SIMD_MODULE_PATH} is missing or does not compile: run \`npm run build\` (tsc, then asc on src/ops/kernels/simd-source/)`);
   });
 
   for (const interpolation of ['bilinear', 'nearest'] as const) {

@@ -1,5 +1,5 @@
 /**
- * Host kernel loops compiled to WebAssembly with SIMD (assembly/*.ts, AssemblyScript,
+ * Host kernel loops compiled to WebAssembly with SIMD (src/ops/kernels/simd-source/*.ts, AssemblyScript,
  * built by `npm run build` into dist/wasm/dralab-kernels.wasm). The module owns no
  * memory: it imports one. On the wasm backend that is the backend's own heap, so the
  * loops read and write tensors in place; on cpu the arrays are copied into a scratch
