@@ -1,8 +1,12 @@
 /**
- * Magnitude distributions: mu ± sigma of each operator's magnitude in one layer, the
- * marker coloured by the operator's probability. A drop-down picks the layer and a
- * slider the recorded step, both client-side.
+ * Magnitude distributions: for each operator that takes a magnitude, the mean mu and the
+ * band mu ± sigma of the magnitude as it is applied, m = clip(mu + eps sigma, 0, 1), so
+ * the band is clipped to [0, 1] too (an unclipped band would show magnitudes no sample
+ * ever gets). The marker is coloured by the operator's probability. Equalize,
+ * AutoContrast and Invert are left out: their mu and sigma change nothing. A drop-down
+ * picks the layer and a slider the recorded step, both client-side.
  */
+import { MAGNITUDE_FREE_OPS } from '../src/ops/names';
 import type { SnapshotRecord } from '../src/search/record';
 import { VIRIDIS, checkSnapshots, frameName, groupMenu, layerLabel, round, stepSlider, withDefaults } from './common';
 import type { Figure, Frame, ScatterTrace } from './types';
@@ -21,7 +25,7 @@ export interface MagnitudeDistributionOptions {
 }
 
 export const MAGNITUDE_DISTRIBUTION_DEFAULTS: MagnitudeDistributionOptions = {
-  title: 'Magnitude μ ± σ per operator',
+  title: 'Applied magnitude: μ and μ ± σ, clipped to [0, 1]',
   height: 480,
   width: undefined,
   initialLayer: 0,
@@ -39,27 +43,31 @@ export function magnitudeDistributions(snapshots: readonly SnapshotRecord[], opt
     throw new Error(`magnitudeDistributions: snapshot index ${o.initialSnapshot} is outside the ${snapshots.length} recorded snapshots`);
   }
   const pmax = Math.max(...snapshots.flatMap((s) => s.policy.layers.flatMap((l) => l.probabilities)));
+  // Indices (into the policy's ops) of the operators that take a magnitude.
+  const shown = ops.flatMap((name, k) => (MAGNITUDE_FREE_OPS as readonly string[]).includes(name) ? [] : [k]);
   const layerData = (s: SnapshotRecord, d: number) => {
     const layer = s.policy.layers[d]!;
+    const mu = shown.map((k) => layer.mu[k]!);
+    const sigma = shown.map((k) => layer.sigma[k]!);
+    const above = mu.map((m, i) => round(Math.min(1, m + sigma[i]!) - m));
+    const below = mu.map((m, i) => round(m - Math.max(0, m - sigma[i]!)));
     return {
-      y: layer.mu.map(round),
-      error_y: { type: 'data' as const, array: layer.sigma.map(round), visible: true, color: '#555', thickness: 1.5, width: 6 },
-      marker: { color: layer.probabilities.map(round), size: 11, colorscale: VIRIDIS, cmin: 0, cmax: round(pmax), showscale: true, colorbar: { title: { text: 'p' }, len: 0.8 } },
-      customdata: layer.probabilities.map((p, k) => [round(p), round(layer.sigma[k]!)]),
+      y: mu.map(round),
+      error_y: { type: 'data' as const, symmetric: false, array: above, arrayminus: below, visible: true, color: '#555', thickness: 1.5, width: 6 },
+      marker: { color: shown.map((k) => round(layer.probabilities[k]!)), size: 11, colorscale: VIRIDIS, cmin: 0, cmax: round(pmax), showscale: true, colorbar: { title: { text: 'p' }, len: 0.8 } },
+      customdata: shown.map((k) => [round(layer.probabilities[k]!), round(layer.sigma[k]!)]),
     };
   };
   const traces: ScatterTrace[] = Array.from({ length: layers }, (_, d) => ({
     type: 'scatter',
     name: layerLabel(d),
-    x: ops,
+    x: shown.map((k) => ops[k]!),
     mode: 'markers',
     visible: d === o.initialLayer,
     showlegend: false,
     hovertemplate: `${layerLabel(d)}, %{x}<br>μ = %{y:.3f}, σ = %{customdata[1]:.3f}<br>p = %{customdata[0]:.4f}<extra></extra>`,
     ...layerData(snapshots[initial]!, d),
   }));
-  const top = Math.max(1, ...snapshots.flatMap((s) => s.policy.layers.flatMap((l) => l.mu.map((m, k) => m + l.sigma[k]!))));
-  const bottom = Math.min(0, ...snapshots.flatMap((s) => s.policy.layers.flatMap((l) => l.mu.map((m, k) => m - l.sigma[k]!))));
   const figure: Figure = {
     data: traces,
     layout: {
@@ -68,7 +76,7 @@ export function magnitudeDistributions(snapshots: readonly SnapshotRecord[], opt
       margin: { l: 60, r: 20, t: 70, b: 90 },
       hovermode: 'closest',
       xaxis: { type: 'category', tickangle: -45 },
-      yaxis: { title: { text: 'magnitude' }, range: [round(bottom - 0.05), round(top + 0.05)] },
+      yaxis: { title: { text: 'magnitude' }, range: [-0.05, 1.05] },
       updatemenus: layers > 1 ? [groupMenu(traces.map((t) => t.name ?? ''), traces.map((_, d) => d), o.initialLayer)] : [],
     },
     config: { responsive: true, displaylogo: false },

@@ -145,10 +145,11 @@ function drawScatter(t: ScatterTrace, xs: Scale, ys: Scale, out: string[]): void
   const points = t.y.map((y, i) => (y === null || !Number.isFinite(y) ? null : [xs.at(t.x[i]!), ys.at(y)] as const));
   if (t.error_y?.visible) {
     t.y.forEach((y, i) => {
-      const e = t.error_y!.array[i];
-      if (y === null || e === undefined) return;
+      const up = t.error_y!.array[i];
+      if (y === null || up === undefined) return;
+      const down = t.error_y!.arrayminus?.[i] ?? up;
       const x = xs.at(t.x[i]!);
-      const [a, b] = [ys.at(y - e), ys.at(y + e)];
+      const [a, b] = [ys.at(y - down), ys.at(y + up)];
       const w = (t.error_y!.width ?? 4) / 2;
       out.push(`<path d="M${f(x)},${f(a)}V${f(b)}M${f(x - w)},${f(a)}H${f(x + w)}M${f(x - w)},${f(b)}H${f(x + w)}" stroke="${t.error_y!.color ?? colour}" stroke-width="${t.error_y!.thickness ?? 1}" fill="none"/>`);
     });
@@ -255,8 +256,9 @@ export function figureToSvg(figure: Figure, options?: Partial<SvgOptions>): stri
         xValues.push(...t.x);
         t.y.forEach((y, i) => {
           if (y === null) return;
-          const e = t.error_y?.visible ? t.error_y.array[i] ?? 0 : 0;
-          yValues.push(y - e, y + e);
+          const up = t.error_y?.visible ? t.error_y.array[i] ?? 0 : 0;
+          const down = t.error_y?.visible ? t.error_y.arrayminus?.[i] ?? up : 0;
+          yValues.push(y - down, y + up);
         });
       } else if (t.type === 'heatmap') {
         xValues.push(...t.x);

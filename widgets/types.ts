@@ -25,7 +25,8 @@ export interface ScatterTrace {
     showscale?: boolean;
     colorbar?: { title?: { text: string }; len?: number; y?: number };
   };
-  error_y?: { type: 'data'; array: number[]; visible: boolean; color?: string; thickness?: number; width?: number };
+  /** Error bars: `array` above the point, `arrayminus` below it (symmetric when absent). */
+  error_y?: { type: 'data'; array: number[]; arrayminus?: number[]; symmetric?: boolean; visible: boolean; color?: string; thickness?: number; width?: number };
   customdata?: (number | string)[][];
   hovertemplate?: string;
   xaxis?: AxisRef;

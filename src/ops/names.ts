@@ -23,6 +23,12 @@ export type DraOpName = (typeof DRA_OP_NAMES)[number];
 export type OpName = DraOpName | 'Identity';
 export const ALL_OP_NAMES: readonly OpName[] = [...DRA_OP_NAMES, 'Identity'];
 
+/**
+ * Operators whose output does not depend on the magnitude: their mu and sigma are
+ * parameters of the policy all the same, but sampling them changes nothing.
+ */
+export const MAGNITUDE_FREE_OPS: readonly OpName[] = ['Equalize', 'AutoContrast', 'Invert', 'Identity'];
+
 export function isOpName(name: string): name is OpName {
   return (ALL_OP_NAMES as readonly string[]).includes(name);
 }

@@ -8,6 +8,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { ALL_OP_NAMES, type OpName, OPS, applyOp, applyPerSample } from '../../src/ops';
+import { MAGNITUDE_FREE_OPS } from '../../src/ops/names';
 import { Rng } from '../../src/util/rng';
 import { useTestBackend } from './helpers';
 
@@ -16,6 +17,10 @@ const centres = (n: number, seed = 4) => tf.tensor2d(new Rng(seed).uniform(2 * n
 describe('operator conformance', () => {
   before(async () => {
     await useTestBackend();
+  });
+
+  it('lists as magnitude-free (for the figures, which load no tensors) exactly the ops the table says take no magnitude', () => {
+    assert.deepEqual([...MAGNITUDE_FREE_OPS].sort(), ALL_OP_NAMES.filter((op) => !OPS[op].hasMagnitude).sort());
   });
 
   for (const op of ALL_OP_NAMES) {
