@@ -6,6 +6,7 @@ import { checkpointExists } from '../search/checkpoint';
 import { resolveSearchConfig, SEARCH_DEFAULTS, type SearchConfig } from '../search/config';
 import { loadSearch } from '../search/persist';
 import { DraSearch } from '../search/search';
+import { searchSummary } from '../search/summary';
 import { createProgress } from './progress';
 
 export function parseIntArg(name: string, min = 1): (v: string) => number {
@@ -159,6 +160,8 @@ export function registerSearchCommand(program: Command): void {
         const report = flags.report ? await writeOutputs(search, out) : (await search.save(out), undefined);
         const status = result.reason === 'completed' ? 'finished' : `stopped (${result.reason}${result.error ? `: ${result.error.message}` : ''})`;
         process.stdout.write(`search ${status} at step ${search.stepCount}/${search.config.steps}\n`);
+        const first = search.history.snapshots[0];
+        if (first) process.stdout.write(`${searchSummary(search.config.data, first.policy, search.policy.snapshot(), search.stepCount)}\n`);
         process.stdout.write(`policy:  ${join(out, 'policy.json')}\nhistory: ${join(out, 'history.jsonl')}\n${report ? `report:  ${report}\n` : ''}resume:  dralab search --resume ${out}\n`);
         if (result.reason === 'non-finite' || result.reason === 'callback-error') process.exitCode = 1;
       } finally {

@@ -394,12 +394,18 @@ export const SYNTHETIC_DATASETS: Readonly<Record<'colour' | 'orientation', Synth
 export type SyntheticName = keyof typeof SYNTHETIC_DATASETS;
 export const SYNTHETIC_NAMES = Object.keys(SYNTHETIC_DATASETS) as SyntheticName[];
 
-function resolveName(name: string, spec: string): SyntheticName {
+/** The built-in dataset a spec argument names (`colour`, `Color`, ...), or undefined. */
+export function findSyntheticName(name: string): SyntheticName | undefined {
   const key = name.trim().toLowerCase() === 'color' ? 'colour' : name.trim().toLowerCase();
-  if (!(key in SYNTHETIC_DATASETS)) {
+  return key in SYNTHETIC_DATASETS ? (key as SyntheticName) : undefined;
+}
+
+function resolveName(name: string, spec: string): SyntheticName {
+  const key = findSyntheticName(name);
+  if (key === undefined) {
     throw new DatasetError(`unknown synthetic dataset '${name}' in spec '${spec}'; expected one of ${SYNTHETIC_NAMES.map((n) => `synthetic:${n}`).join(', ')}`, spec);
   }
-  return key as SyntheticName;
+  return key;
 }
 
 function countOption(value: number | undefined, fallback: number, what: string): number {

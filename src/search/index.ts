@@ -4,3 +4,4 @@ export * from './checkpoint';
 export * from './persist';
 export * from './search';
 export type * from './record';
+export * from './summary';

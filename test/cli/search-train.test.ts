@@ -26,6 +26,8 @@ describe('dralab search', () => {
     const r = dralab(['search', ...small, '--steps', '6', '--out', out]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /search finished at step 6\/6/);
+    assert.match(r.stdout, /policy at step 6, most likely operators:\n  layer 1: \w+ p=0\.\d{3} m=/);
+    assert.match(r.stdout, /planted rule of synthetic:colour, from the first snapshot to now:\n  label-destroying \(Invert, Solarize, SolarizeAdd, AutoContrast, Equalize, Color, Contrast, Brightness\): probability per layer 0\.500 -> 0\.\d{3}, mean mu 0\.50 -> /);
     assert.match(r.stdout, new RegExp(`report: +${out.replace(/[/.]/g, '\\$&')}/report\\.html`));
     assert.match(r.stderr, /search 6\/6/, 'plain progress lines when not on a terminal');
     const policy = JSON.parse(readFileSync(join(out, 'policy.json'), 'utf8'));
