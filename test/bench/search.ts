@@ -3,8 +3,9 @@
  * step of the same model, batch and backend (forward, backward, SGD update, no
  * augmentation), measured alternately in one run. The floor is about 2 (two
  * forward/backward passes) plus one forward for the KL term; the target is at most 2.5.
- * Also records tf.memory().numTensors after step 10 and after the last step, which
- * must be identical.
+ * The one-step unrolled (second-order) policy gradient is timed beside them. Also
+ * records tf.memory().numTensors after step 10 and after the last step, which must be
+ * identical.
  *
  * Environment: DRALAB_BENCH_MODELS (default tiny-cnn,resnet-20), DRALAB_BENCH_BATCH
  * (default 32), DRALAB_BENCH_ROUNDS (default 3), DRALAB_BENCH_STEPS per round
@@ -40,21 +41,27 @@ export async function run(): Promise<BenchResult> {
   const meta: Record<string, unknown> = { backend: backend.backend, batch, rounds, stepsPerRound: steps };
   for (const name of models) {
     const search = new DraSearch({ config: resolveSearchConfig({ model: name, batchSize: batch, steps: 100000, seed: 0 }), dataset, backend });
+    const unrolled = new DraSearch({ config: resolveSearchConfig({ model: name, batchSize: batch, steps: 100000, seed: 0, policyGradient: 'second' }), dataset, backend });
     const model = createModel(name, { numClasses: dataset.numClasses, inputShape: [32, 32, 3], seed: 0 });
     const optimizer = new SGD({ learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
     const { images, labels } = toTensors(dataset.train, Int32Array.from({ length: batch }, (_, i) => i));
     const plain = () => trainStep(model, optimizer, images, labels, { clipNorm: 5 });
     const searchStep = () => search.step();
+    const unrolledStep = () => unrolled.step();
     await plain();
     await searchStep(); // warm-up: kernels and wasm memory growth
+    await unrolledStep();
     const plainTimes: number[] = [];
     const searchTimes: number[] = [];
+    const unrolledTimes: number[] = [];
     for (let r = 0; r < rounds; r++) {
       plainTimes.push(await timeIt(steps, plain));
       searchTimes.push(await timeIt(steps, searchStep));
+      unrolledTimes.push(await timeIt(steps, unrolledStep));
     }
     const plainMs = median(plainTimes);
     const searchMs = median(searchTimes);
+    const unrolledMs = median(unrolledTimes);
     // Where a search step's time goes: the augmentation alone (forward and backward).
     const augmentMs = await timeIt(steps, async () => {
       const w = search.policy.values().weights;
@@ -62,11 +69,12 @@ export async function run(): Promise<BenchResult> {
       const g = tf.variableGrads(() => tf.mean(search.policy.augmentWith(images, draw, w)), search.policy.trainableVariables);
       tf.dispose([g.value, ...Object.values(g.grads)]);
     });
-    rows.push({ model: name, batch, 'plain step ms': plainMs, 'search step ms': searchMs, ratio: searchMs / plainMs, 'augment fwd+bwd ms': augmentMs });
+    rows.push({ model: name, batch, 'plain step ms': plainMs, 'search step ms': searchMs, ratio: searchMs / plainMs, 'augment fwd+bwd ms': augmentMs, '2nd-order step ms': unrolledMs, '2nd-order ratio': unrolledMs / plainMs });
     tf.dispose([images, labels]);
     model.dispose();
     optimizer.dispose();
     search.dispose();
+    unrolled.dispose();
   }
   if (memorySteps > 0) {
     const search = new DraSearch({ config: resolveSearchConfig({ model: 'tiny-cnn', batchSize: batch, steps: memorySteps, seed: 0 }), dataset, backend });
