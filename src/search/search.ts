@@ -70,10 +70,6 @@ interface Transaction {
 /** A run stops after this many non-finite steps in a row, whatever onNonFinite says. */
 export const MAX_CONSECUTIVE_REJECTIONS = 5;
 
-function isFiniteNumber(v: number): boolean {
-  return Number.isFinite(v);
-}
-
 export class DraSearch {
   readonly config: SearchConfig;
   readonly dataset: Dataset;
@@ -181,13 +177,12 @@ export class DraSearch {
 
   private release(tx: Transaction): void {
     tf.dispose(tx.tensors);
-    OptimizerStateDispose(tx.policyOptimizer);
-    OptimizerStateDispose(tx.modelOptimizer);
+    disposeOptimizerState(tx.policyOptimizer);
+    disposeOptimizerState(tx.modelOptimizer);
   }
 
   /** Loss of the policy step: CE(model(aug(x)), y) + lambda KL(p(x) || p(aug(x))). */
-  private policyLoss(images: tf.Tensor4D, labels: tf.Tensor1D, logitsOriginal: tf.Tensor2D | undefined, augmented: () => tf.Tensor4D): { loss: tf.Scalar; ce: tf.Scalar; kl: tf.Scalar; acc: tf.Scalar } {
-    void images;
+  private policyLoss(labels: tf.Tensor1D, logitsOriginal: tf.Tensor2D | undefined, augmented: () => tf.Tensor4D): { loss: tf.Scalar; ce: tf.Scalar; kl: tf.Scalar; acc: tf.Scalar } {
     const logitsAug = this.model.apply(augmented(), { training: true });
     const ce = crossEntropy(logitsAug, labels);
     const kl = logitsOriginal ? klDivergence(logitsOriginal, logitsAug) : tf.scalar(0);
@@ -232,7 +227,7 @@ export class DraSearch {
         tf.dispose([val.images, val.labels]);
       }
       const [valLoss, valCe, kl, valAcc] = policyStats as [number, number, number, number];
-      if (![valLoss, valCe, kl].every(isFiniteNumber)) throw new NonFiniteLossError(stepIndex + 1, 'policy loss');
+      if (![valLoss, valCe, kl].every(Number.isFinite)) throw new NonFiniteLossError(stepIndex + 1, 'policy loss');
       await yieldToEventLoop();
       if (signal?.aborted) throw new SearchAbortedError('policy step');
 
@@ -244,7 +239,7 @@ export class DraSearch {
         tf.dispose([train.images, train.labels]);
       }
       const [trainLoss, trainAcc] = trainStats as [number, number];
-      if (!isFiniteNumber(trainLoss)) throw new NonFiniteLossError(stepIndex + 1, 'model loss');
+      if (!Number.isFinite(trainLoss)) throw new NonFiniteLossError(stepIndex + 1, 'model loss');
       await yieldToEventLoop();
       if (signal?.aborted) throw new SearchAbortedError('model step');
 
@@ -283,7 +278,7 @@ export class DraSearch {
         const draw = this.policy.sample(valImages.shape[0], this.rng);
         const w = this.policy.values().weights;
         const logitsOri = this.config.useKl ? this.model.apply(valImages, { training: true }) : undefined;
-        const r = this.policyLoss(valImages, valLabels, logitsOri, () => this.policy.augmentWith(valImages, draw, w));
+        const r = this.policyLoss(valLabels, logitsOri, () => this.policy.augmentWith(valImages, draw, w));
         return tf.stack([r.loss, r.ce, r.kl, r.acc]);
       });
       const out = Array.from(await stats.data());
@@ -298,7 +293,7 @@ export class DraSearch {
     let grads: tf.Tensor[] = [];
     try {
       const valObjective = (): tf.Scalar => {
-        const r = this.policyLoss(valImages, valLabels, logitsOri, () => this.policy.augmentWith(valImages, draw, w));
+        const r = this.policyLoss(valLabels, logitsOri, () => this.policy.augmentWith(valImages, draw, w));
         stats = tf.keep(tf.stack([r.loss, r.ce, r.kl, r.acc]));
         return r.loss;
       };
@@ -310,7 +305,7 @@ export class DraSearch {
         grads = await this.secondOrderPolicyGradient(valObjective, trainImages, trainLabels, trainDraw!, w, vars);
       }
       const out = Array.from(await stats!.data());
-      if (out.slice(0, 3).every(isFiniteNumber)) {
+      if (out.slice(0, 3).every(Number.isFinite)) {
         this.policyOptimizer.applyGradients(vars, grads);
         this.policy.clip();
         await this.policy.refresh();
@@ -391,7 +386,7 @@ export class DraSearch {
       grads = clipByGlobalNorm(vars.map((v) => result.grads[v.name]!), this.config.gradClipNorm);
       tf.dispose(Object.values(result.grads));
       const out = Array.from(await stats!.data());
-      if (isFiniteNumber(out[0]!)) this.modelOptimizer.applyGradients(vars, grads);
+      if (Number.isFinite(out[0]!)) this.modelOptimizer.applyGradients(vars, grads);
       return out;
     } finally {
       tf.dispose(grads);
@@ -570,6 +565,6 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function OptimizerStateDispose(state: OptimizerState): void {
+function disposeOptimizerState(state: OptimizerState): void {
   tf.dispose(state.slots);
 }
