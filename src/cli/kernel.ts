@@ -25,8 +25,22 @@ function tslabBin(): string {
 function python(py: string, code: string): string {
   const r = spawnSync(py, ['-c', code], { encoding: 'utf8' });
   if (r.error) throw new Error(`cannot run ${py}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${py} failed: ${(r.stderr || r.stdout).trim()}`);
+  if (r.status !== 0) {
+    // A Python traceback ends with the exception; its first line says nothing.
+    const lines = (r.stderr || r.stdout).trim().split('\n');
+    throw new Error(`${py} failed: ${lines[lines.length - 1]}`);
+  }
   return r.stdout.trim();
+}
+
+/** Interpreters worth suggesting when the one named has no Jupyter (Debian's is often not the first python3 on PATH). */
+const OTHER_PYTHONS = ['/usr/bin/python3', '/usr/local/bin/python3', 'python3', 'python'];
+
+function pythonWithJupyter(except: string): string | undefined {
+  return OTHER_PYTHONS.filter((p) => p !== except).find((p) => {
+    const r = spawnSync(p, ['-c', 'import jupyter_client'], { encoding: 'utf8' });
+    return !r.error && r.status === 0;
+  });
 }
 
 /** The kernels folder tslab's installer writes to for these options. */
@@ -82,7 +96,9 @@ export async function checkKernel(py: string): Promise<CheckResult[]> {
     results.push({ item: 'jupyter', ok: true, detail: `jupyter_client ${version} for ${py}` });
     specs = JSON.parse(python(py, 'import json; from jupyter_client.kernelspec import KernelSpecManager; print(json.dumps(KernelSpecManager().get_all_specs()))')) as typeof specs;
   } catch (err) {
-    results.push({ item: 'jupyter', ok: false, detail: `${(err as Error).message.split('\n')[0]} (install Jupyter, or name the interpreter with --python)` });
+    const other = pythonWithJupyter(py);
+    const hint = other ? `${other} has Jupyter: dralab kernel install --python ${other}` : 'install Jupyter, or name the interpreter with --python';
+    results.push({ item: 'jupyter', ok: false, detail: `${(err as Error).message.split('\n')[0]} (${hint})` });
   }
   const tslab = specs.tslab;
   if (!tslab) {

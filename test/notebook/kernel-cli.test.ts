@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { installKernel, kernelEnv } from '../../src/cli/kernel';
+import { checkKernel, installKernel, kernelEnv } from '../../src/cli/kernel';
 
 const PYTHON = '/usr/bin/python3';
 const hasJupyter = spawnSync(PYTHON, ['-c', 'import jupyter_client'], { stdio: 'ignore' }).status === 0;
@@ -17,6 +17,21 @@ describe('dralab kernel', () => {
     });
     assert.deepEqual(kernelEnv({}, 'wasm'), { DRALAB_BACKEND: 'wasm' });
     assert.deepEqual(kernelEnv({}), {});
+  });
+
+  it('check names the exception of a Python without Jupyter, and an interpreter that has it', { skip: hasJupyter ? false : `${PYTHON} has no jupyter_client (apt-get install jupyter-server)` }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dralab-nopy-'));
+    try {
+      // Stands in for a python3 without Jupyter (pyenv's, say): a traceback on stderr, status 1.
+      const fake = join(dir, 'python3');
+      writeFileSync(fake, `#!/bin/sh\nprintf 'Traceback (most recent call last):\\n  File "<string>", line 1, in <module>\\nModuleNotFoundError: No module named jupyter_client\\n' >&2\nexit 1\n`);
+      chmodSync(fake, 0o755);
+      const jupyter = (await checkKernel(fake)).find((r) => r.item === 'jupyter')!;
+      assert.equal(jupyter.ok, false);
+      assert.equal(jupyter.detail, `${fake} failed: ModuleNotFoundError: No module named jupyter_client (${PYTHON} has Jupyter: dralab kernel install --python ${PYTHON})`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('registers tslab under a prefix with node by absolute path and the environment', { skip: hasJupyter ? false : `${PYTHON} has no jupyter_client (apt-get install jupyter-server)` }, () => {
