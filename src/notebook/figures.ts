@@ -18,7 +18,8 @@ import {
   type SampleGridData,
   type SampleGridOptions,
 } from '../../widgets';
-import type { PolicySnapshot, StepRecord } from '../search/record';
+import type { StepRecord } from '../search/record';
+import { policyText } from '../search/summary';
 import type { Displayable } from './bundle';
 import { snapshotsOf, stepsOf, type HistoryLike, type PolicySource, type SearchLike } from './shape';
 
@@ -30,18 +31,6 @@ export function lastStepText(r: StepRecord | undefined): string {
   if (!r) return 'no steps yet';
   if (r.rejected) return `step ${r.step} rejected: ${r.rejected}`;
   return `step ${r.step}: train CE ${fmt(r.trainLoss)}, val CE ${fmt(r.valCrossEntropy)}, KL ${fmt(r.kl)}, val acc ${fmt(r.valAccuracy)}`;
-}
-
-function topOps(values: readonly number[], ops: readonly string[], count: number): number[] {
-  return values.map((_, k) => k).sort((a, b) => values[b]! - values[a]! || a - b).slice(0, Math.min(count, ops.length));
-}
-
-export function policyText(policy: PolicySnapshot, step: number): string {
-  const lines = policy.layers.map((layer, d) => {
-    const top = topOps(layer.probabilities, policy.ops, 3);
-    return `  layer ${d + 1}: ${top.map((k) => `${policy.ops[k]} p=${layer.probabilities[k]!.toFixed(3)} m=${layer.mu[k]!.toFixed(2)}±${layer.sigma[k]!.toFixed(2)}`).join(', ')}`;
-  });
-  return [`policy at step ${step}, most likely operators:`, ...lines].join('\n');
 }
 
 export function lossesFigure(source: HistoryLike | SearchLike | StepRecord[], options?: Partial<LossCurveOptions>): Displayable {

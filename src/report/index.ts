@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { figureHtml, figureToSvg, lossCurves, magnitudeDistributions, plotlyScriptTag, probabilityHeatmap, probabilityTrajectories, sampleGrid, type Figure, type SampleGridData } from '../../widgets';
 import { escapeXml } from '../../widgets/svg';
-import { policyText } from '../notebook/figures';
+import { policyText } from '../search/summary';
 import type { HistoryLike } from '../notebook/shape';
 import type { PolicySnapshot, SnapshotRecord } from '../search/record';
 import { writeTextAtomic } from '../util/files';

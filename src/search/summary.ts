@@ -5,9 +5,21 @@
  */
 import { parseDatasetSpec } from '../data/spec';
 import { SYNTHETIC_DATASETS, findSyntheticName } from '../data/synthetic';
-import { policyText } from '../notebook/figures';
 import { MAGNITUDE_FREE_OPS, type OpName } from '../ops/names';
 import type { PolicySnapshot } from './record';
+
+function topOps(values: readonly number[], ops: readonly string[], count: number): number[] {
+  return values.map((_, k) => k).sort((a, b) => values[b]! - values[a]! || a - b).slice(0, Math.min(count, ops.length));
+}
+
+/** The three likeliest operators of each layer with their magnitudes, as text. */
+export function policyText(policy: PolicySnapshot, step: number): string {
+  const lines = policy.layers.map((layer, d) => {
+    const top = topOps(layer.probabilities, policy.ops, 3);
+    return `  layer ${d + 1}: ${top.map((k) => `${policy.ops[k]} p=${layer.probabilities[k]!.toFixed(3)} m=${layer.mu[k]!.toFixed(2)}±${layer.sigma[k]!.toFixed(2)}`).join(', ')}`;
+  });
+  return [`policy at step ${step}, most likely operators:`, ...lines].join('\n');
+}
 
 interface GroupFigures {
   /** Summed probability of the group's operators, averaged over layers. */
