@@ -6,7 +6,7 @@
  * AutoContrast and Invert are left out: their mu and sigma change nothing. A drop-down
  * picks the layer and a slider the recorded step, both client-side.
  */
-import { MAGNITUDE_FREE_OPS } from '../src/ops/names';
+import { takesMagnitude } from '../src/ops/names';
 import type { SnapshotRecord } from '../src/search/record';
 import { VIRIDIS, checkSnapshots, frameName, groupMenu, layerLabel, round, stepSlider, withDefaults } from './common';
 import type { Figure, Frame, ScatterTrace } from './types';
@@ -44,7 +44,7 @@ export function magnitudeDistributions(snapshots: readonly SnapshotRecord[], opt
   }
   const pmax = Math.max(...snapshots.flatMap((s) => s.policy.layers.flatMap((l) => l.probabilities)));
   // Indices (into the policy's ops) of the operators that take a magnitude.
-  const shown = ops.flatMap((name, k) => (MAGNITUDE_FREE_OPS as readonly string[]).includes(name) ? [] : [k]);
+  const shown = ops.flatMap((name, k) => (takesMagnitude(name) ? [k] : []));
   const layerData = (s: SnapshotRecord, d: number) => {
     const layer = s.policy.layers[d]!;
     const mu = shown.map((k) => layer.mu[k]!);

@@ -29,6 +29,11 @@ export const ALL_OP_NAMES: readonly OpName[] = [...DRA_OP_NAMES, 'Identity'];
  */
 export const MAGNITUDE_FREE_OPS: readonly OpName[] = ['Equalize', 'AutoContrast', 'Invert', 'Identity'];
 
+/** Whether an operator's output depends on its magnitude (false for the magnitude-free ones). */
+export function takesMagnitude(name: string): boolean {
+  return !(MAGNITUDE_FREE_OPS as readonly string[]).includes(name);
+}
+
 export function isOpName(name: string): name is OpName {
   return (ALL_OP_NAMES as readonly string[]).includes(name);
 }

@@ -5,7 +5,7 @@
  */
 import { parseDatasetSpec } from '../data/spec';
 import { SYNTHETIC_DATASETS, findSyntheticName } from '../data/synthetic';
-import { MAGNITUDE_FREE_OPS, type OpName } from '../ops/names';
+import { takesMagnitude, type OpName } from '../ops/names';
 import type { PolicySnapshot } from './record';
 
 function topOps(values: readonly number[], ops: readonly string[], count: number): number[] {
@@ -30,7 +30,7 @@ interface GroupFigures {
 
 function groupFigures(policy: PolicySnapshot, group: readonly OpName[]): GroupFigures {
   const indices = group.map((op) => policy.ops.indexOf(op)).filter((k) => k >= 0);
-  const withMagnitude = indices.filter((k) => !(MAGNITUDE_FREE_OPS as readonly string[]).includes(policy.ops[k]!));
+  const withMagnitude = indices.filter((k) => takesMagnitude(policy.ops[k]!));
   const layers = policy.layers;
   const probability = layers.reduce((sum, l) => sum + indices.reduce((s, k) => s + l.probabilities[k]!, 0), 0) / layers.length;
   const mus = layers.flatMap((l) => withMagnitude.map((k) => l.mu[k]!));
