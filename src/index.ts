@@ -7,6 +7,7 @@ export * from './backend/gradients';
 export * from './backend/select';
 export * from './util/rng';
 export * from './ops';
+export { applyLayers, applyLayersComposite, type LayerPlan } from './ops/layers';
 export * from './policy';
 export * from './data';
 export { createModel, countParameters, MODEL_NAMES, type ModelName } from './models';

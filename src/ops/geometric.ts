@@ -98,34 +98,79 @@ function constantLike(t: tf.Tensor1D, value: number): tf.Tensor1D {
   return tf.fill(t.shape, value) as tf.Tensor1D;
 }
 
-/** An affine warp whose matrix is the identity but for one per-sample coefficient. */
-function oneCoefficientWarp(images: tf.Tensor4D, value: tf.Tensor1D, slot: 'b' | 'c' | 'd' | 'f', interpolation: Interpolation, fill: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const one = constantLike(value, 1);
-    const zero = constantLike(value, 0);
-    const rows: AffineRows = { a: one, b: zero, c: zero, d: zero, e: one, f: zero, [slot]: value };
-    return affineWarp(images, rows, interpolation, fill);
-  });
+/** The identity matrix but for one per-sample coefficient. */
+function oneCoefficientRows(value: tf.Tensor1D, slot: 'b' | 'c' | 'd' | 'f'): AffineRows {
+  const one = constantLike(value, 1);
+  const zero = constantLike(value, 0);
+  return { a: one, b: zero, c: zero, d: zero, e: one, f: zero, [slot]: value };
+}
+
+/** The affine operators by name. */
+export type AffineOpName = 'ShearX' | 'ShearY' | 'TranslateX' | 'TranslateY' | 'Rotate';
+
+export function isAffineOp(name: string): name is AffineOpName {
+  return name === 'ShearX' || name === 'ShearY' || name === 'TranslateX' || name === 'TranslateY' || name === 'Rotate';
+}
+
+/**
+ * The per-sample matrices an affine operator warps with, from its argument [N] (shear
+ * factor, pixels or degrees) and the image size. The operators below and the 8-bit
+ * layer pass (pass.ts) both build their matrices here, so they agree bit for bit.
+ */
+export function affineRowsFor(name: AffineOpName, argument: tf.Tensor1D, height: number, width: number): AffineRows {
+  switch (name) {
+    case 'ShearX':
+      return oneCoefficientRows(argument, 'b'); // (1, v, 0, 0, 1, 0)
+    case 'ShearY':
+      return oneCoefficientRows(argument, 'd'); // (1, 0, 0, v, 1, 0)
+    case 'TranslateX':
+      return oneCoefficientRows(argument, 'c'); // (1, 0, px, 0, 1, 0): content moves left for px > 0, as in PIL
+    case 'TranslateY':
+      return oneCoefficientRows(argument, 'f'); // (1, 0, 0, 0, 1, px)
+    case 'Rotate':
+      return rotationRows(argument, height, width);
+  }
+}
+
+/** Counter-clockwise rotation by `degrees` about the image centre (W/2, H/2), the matrix Pillow's `Image.rotate` builds. */
+function rotationRows(degrees: tf.Tensor1D, height: number, width: number): AffineRows {
+  const cx = width / 2;
+  const cy = height / 2;
+  const theta = tf.mul(degrees, Math.PI / 180) as tf.Tensor1D;
+  const cos = tf.cos(theta) as tf.Tensor1D;
+  const sin = tf.sin(theta) as tf.Tensor1D;
+  const a = cos;
+  const b = tf.neg(sin) as tf.Tensor1D;
+  const d = sin;
+  const e = cos;
+  // c = a(-cx) + b(-cy) + cx, f = d(-cx) + e(-cy) + cy
+  const c = tf.add(tf.add(tf.mul(a, -cx), tf.mul(b, -cy)), cx) as tf.Tensor1D;
+  const f = tf.add(tf.add(tf.mul(d, -cx), tf.mul(e, -cy)), cy) as tf.Tensor1D;
+  return { a, b, c, d, e, f };
+}
+
+function affineOp(name: AffineOpName, images: tf.Tensor4D, argument: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
+  return tf.tidy(() => affineWarp(images, affineRowsFor(name, argument, images.shape[1], images.shape[2]), interpolation, fill));
 }
 
 /** ShearX by factor v per sample: matrix (1, v, 0, 0, 1, 0). */
 export function shearX(images: tf.Tensor4D, factor: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
-  return oneCoefficientWarp(images, factor, 'b', interpolation, fill);
+  return affineOp('ShearX', images, factor, interpolation, fill);
 }
 
 /** ShearY by factor v per sample: matrix (1, 0, 0, v, 1, 0). */
 export function shearY(images: tf.Tensor4D, factor: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
-  return oneCoefficientWarp(images, factor, 'd', interpolation, fill);
+  return affineOp('ShearY', images, factor, interpolation, fill);
 }
 
 /** TranslateX by `pixels` per sample: matrix (1, 0, px, 0, 1, 0) (content moves left for px > 0, as in PIL). */
 export function translateX(images: tf.Tensor4D, pixels: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
-  return oneCoefficientWarp(images, pixels, 'c', interpolation, fill);
+  return affineOp('TranslateX', images, pixels, interpolation, fill);
 }
 
 /** TranslateY by `pixels` per sample: matrix (1, 0, 0, 0, 1, px). */
 export function translateY(images: tf.Tensor4D, pixels: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
-  return oneCoefficientWarp(images, pixels, 'f', interpolation, fill);
+  return affineOp('TranslateY', images, pixels, interpolation, fill);
 }
 
 /**
@@ -133,20 +178,5 @@ export function translateY(images: tf.Tensor4D, pixels: tf.Tensor1D, interpolati
  * the matrix Pillow's `Image.rotate` builds.
  */
 export function rotate(images: tf.Tensor4D, degrees: tf.Tensor1D, interpolation: Interpolation, fill: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [, h, w] = images.shape;
-    const cx = w / 2;
-    const cy = h / 2;
-    const theta = tf.mul(degrees, Math.PI / 180) as tf.Tensor1D;
-    const cos = tf.cos(theta) as tf.Tensor1D;
-    const sin = tf.sin(theta) as tf.Tensor1D;
-    const a = cos;
-    const b = tf.neg(sin) as tf.Tensor1D;
-    const d = sin;
-    const e = cos;
-    // c = a(-cx) + b(-cy) + cx, f = d(-cx) + e(-cy) + cy
-    const c = tf.add(tf.add(tf.mul(a, -cx), tf.mul(b, -cy)), cx) as tf.Tensor1D;
-    const f = tf.add(tf.add(tf.mul(d, -cx), tf.mul(e, -cy)), cy) as tf.Tensor1D;
-    return affineWarp(images, { a, b, c, d, e, f }, interpolation, fill);
-  });
+  return affineOp('Rotate', images, degrees, interpolation, fill);
 }

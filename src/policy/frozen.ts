@@ -5,20 +5,14 @@
  * same kind, so one code path trains with any of them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPerSample, OPS, type GeometryOptions } from '../ops';
+import { OPS, type GeometryOptions } from '../ops';
+import { applyLayers, type LayerPlan } from '../ops/layers';
 import { DRA_OP_NAMES, type OpName } from '../ops/names';
 import { Rng } from '../util/rng';
 import { POLICY_FORMAT, POLICY_VERSION, readPolicyFile, validatePolicy, type PolicyFile } from './schema';
 
-/** Per-sample random choices of one layer: plain arrays, replayable. */
-export interface LayerDraw {
-  /** Index into the policy's ops, or -1 when the apply gate said no. */
-  opIndex: Int32Array;
-  magnitude: Float32Array;
-  sign: Float32Array;
-  /** Cutout square centres [N * 2] as (row, column) fractions in [0, 1). */
-  cutoutCentre: Float32Array;
-}
+/** Per-sample random choices of one layer: plain arrays, replayable (opIndex -1 where the apply gate said no). */
+export type LayerDraw = LayerPlan;
 
 function sampleCategorical(probabilities: readonly number[], u: number): number {
   let acc = 0;
@@ -64,7 +58,11 @@ export class FrozenPolicy {
     });
   }
 
-  /** Augments a batch ([N, H, W, C] float32 in [0, 255]); not differentiable w.r.t. the policy. */
+  /**
+   * Augments a batch ([N, H, W, C] float32 in [0, 255]) as Pillow would: the input read
+   * as 8-bit levels and every layer's output stored as 8-bit levels (see applyLayers).
+   * Not differentiable.
+   */
   apply(images: tf.Tensor4D, rng: Rng, options: Partial<GeometryOptions> = {}): tf.Tensor4D {
     const draws = this.sample(images.shape[0], rng);
     return this.applyDraws(images, draws, options);
@@ -72,13 +70,7 @@ export class FrozenPolicy {
 
   /** Replays recorded draws (same draws, same output). */
   applyDraws(images: tf.Tensor4D, draws: readonly LayerDraw[], options: Partial<GeometryOptions> = {}): tf.Tensor4D {
-    return tf.tidy(() => {
-      let x = images;
-      for (const draw of draws) {
-        x = applyPerSample(x, this.file.ops, draw.opIndex, tf.tensor1d(draw.magnitude), draw.sign, { ...options, cutoutCentre: tf.tensor2d(draw.cutoutCentre, [draw.opIndex.length, 2]) });
-      }
-      return tf.clipByValue(x, 0, 255) as tf.Tensor4D;
-    });
+    return applyLayers(images, this.file.ops, draws, options);
   }
 
   /** One-line human description. */

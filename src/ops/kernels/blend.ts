@@ -150,11 +150,11 @@ function smoothFromTotal(total: number, round: boolean): number {
 }
 
 /** Largest total of an 8-bit neighbourhood: 13 x 255. */
-const MAX_SMOOTH_TOTAL = 13 * 255;
+export const MAX_SMOOTH_TOTAL = 13 * 255;
 const smoothTables = new Map<boolean, Float32Array>();
 
 /** smoothFromTotal of every integer total in [0, MAX_SMOOTH_TOTAL], built once. */
-function smoothTable(round: boolean): Float32Array {
+export function smoothTable(round: boolean): Float32Array {
   let table = smoothTables.get(round);
   if (!table) {
     table = Float32Array.from({ length: MAX_SMOOTH_TOTAL + 1 }, (_, k) => smoothFromTotal(k, round));

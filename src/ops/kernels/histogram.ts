@@ -30,6 +30,25 @@ function level(v: number): number {
   return base % 2 === 0 ? base : base + 1;
 }
 
+/**
+ * Pillow's equalize lookup table of one channel from its histogram (`top`: the highest
+ * level present, `pixels`: the channel's pixel count): step = (pixels - count of top) //
+ * 255; identity if step is 0, else lut[i] = min((step // 2 + #pixels below i) // step, 255).
+ */
+export function equalizeTable(histogram: Int32Array, top: number, pixels: number, lut: Float32Array | Uint8Array): void {
+  const step = Math.floor((pixels - histogram[top]!) / 255);
+  if (step <= 0) {
+    for (let i = 0; i < 256; i++) lut[i] = i;
+    return;
+  }
+  let below = 0;
+  const half = Math.floor(step / 2);
+  for (let i = 0; i < 256; i++) {
+    lut[i] = Math.min(Math.floor((half + below) / step), 255);
+    below += histogram[i]!;
+  }
+}
+
 function equalizeLoop(x: HostArray, out: HostArray, shape: readonly number[]): void {
   const [n, h, w, c] = shape as [number, number, number, number];
   const pixels = h * w;
@@ -45,17 +64,7 @@ function equalizeLoop(x: HostArray, out: HostArray, shape: readonly number[]): v
         histogram[v]!++;
         if (v > top) top = v;
       }
-      const step = Math.floor((pixels - histogram[top]!) / 255);
-      if (step <= 0) {
-        for (let i = 0; i < 256; i++) lut[i] = i;
-      } else {
-        let below = 0;
-        const half = Math.floor(step / 2);
-        for (let i = 0; i < 256; i++) {
-          lut[i] = Math.min(Math.floor((half + below) / step), 255);
-          below += histogram[i]!;
-        }
-      }
+      equalizeTable(histogram, top, pixels, lut);
       for (let p = base + k, end = base + pixels * c; p < end; p += c) out[p] = lut[level(x[p]!)]!;
     }
   }

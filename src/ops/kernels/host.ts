@@ -20,11 +20,14 @@ export interface OutputSpec {
   dtype?: 'float32' | 'int32';
   /** Whether the loop expects the output zero-filled (accumulating kernels). */
   zeroed?: boolean;
+  /** Scratch space for the loop: freed when it returns, not returned as an output. */
+  scratch?: boolean;
 }
 
 interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
+  disposeData(dataId: tf.DataId): boolean;
 }
 
 interface CpuLikeBackend {
@@ -61,8 +64,17 @@ export function runOnHost(
       if (o.zeroed) outViews[i]!.fill(0);
     });
     const inViews = inputs.map((info, i) => asHostArray(backend.typedArrayFromHeap(info), `input ${i}`));
-    compute(inViews, outViews);
-    return infos;
+    try {
+      compute(inViews, outViews);
+    } catch (error) {
+      // The engine never saw these outputs, so nothing else would free them.
+      for (const info of infos) backend.disposeData(info.dataId);
+      throw error;
+    }
+    infos.forEach((info, i) => {
+      if (outputs[i]!.scratch) backend.disposeData(info.dataId);
+    });
+    return infos.filter((_, i) => !outputs[i]!.scratch);
   }
   const cpu = backend as CpuLikeBackend;
   const inArrays = inputs.map((info, i) => asHostArray(cpu.readSync(info.dataId), `input ${i}`));
@@ -71,7 +83,7 @@ export function runOnHost(
     return o.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
   });
   compute(inArrays, outArrays);
-  return outputs.map((o, i) => cpu.makeTensorInfo(o.shape, o.dtype ?? 'float32', outArrays[i]!));
+  return outputs.flatMap((o, i) => (o.scratch ? [] : [cpu.makeTensorInfo(o.shape, o.dtype ?? 'float32', outArrays[i]!)]));
 }
 
 /**

@@ -39,7 +39,7 @@ function checkPerSample(kernel: string, images: tf.TensorInfo, arg: tf.TensorInf
 }
 
 /** Rows (or columns) [first, last) of the square along a side of `size` pixels, as the composite's step masks select them. */
-function squareSpan(centreFraction: number, side: number, size: number): [number, number] {
+export function squareSpan(centreFraction: number, side: number, size: number): [number, number] {
   const start = Math.floor(f32(f32(centreFraction * size) - side / 2));
   return [Math.max(0, start), Math.min(size, start + side)];
 }
@@ -98,7 +98,7 @@ const solarizeGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
 };
 
 /** v < 128 ? min(v + add, 255) : v, as the composite's 0/1-mask products compute it. */
-function solarizeAddValue(v: number, add: number): number {
+export function solarizeAddValue(v: number, add: number): number {
   const below = (v < 128) as unknown as number;
   return below * Math.min(f32(v + add), 255) + (1 - below) * v;
 }

@@ -19,6 +19,24 @@ export const SIMD_MODULE_PATH = join(__dirname, '..', '..', '..', 'wasm', 'drala
 interface KernelExports {
   affineWarp(x: number, m: number, out: number, n: number, h: number, w: number, c: number, bilinear: number, fill: number): void;
   smoothInterior(x: number, out: number, n: number, h: number, w: number, c: number, round: number): void;
+  layerPass(
+    x: number, plan: number, args: number, mats: number, centres: number, codes: number, out: number, work: number,
+    n: number, h: number, w: number, c: number, layers: number, k: number, bilinear: number, fill: number,
+  ): number;
+}
+
+/** The arrays of one layer pass (see DraLayerPass in layer-pass.ts). */
+export interface LayerPassArrays {
+  images: Float32Array;
+  plan: Int32Array;
+  args: Float32Array;
+  mats: Float32Array;
+  centres: Float32Array;
+  /** Op code per op index (ALL_OP_NAMES order), -1 for Identity. */
+  codes: Int32Array;
+  out: Float32Array;
+  /** Scratch of LAYER_PASS_WORK_BYTES(H W C) bytes. */
+  work: Int32Array;
 }
 
 export interface SimdKernels {
@@ -29,6 +47,8 @@ export interface SimdKernels {
    * border; the border elements of `out` are left for the caller to copy afterwards.
    */
   smoothInterior(x: Float32Array, out: Float32Array, shape: readonly number[], round: boolean): void;
+  /** The 8-bit layer pass; returns -1, or the first image holding a NaN. */
+  layerPass(arrays: LayerPassArrays, shape: readonly number[], layers: number, bilinear: boolean, fill: number): number;
 }
 
 interface WasmHeapBackend {
@@ -142,6 +162,15 @@ export function simdKernels(backend: unknown): SimdKernels | undefined {
     smoothInterior(x, out, shape, round) {
       const [n, h, w, c] = shape as [number, number, number, number];
       runner(backend, [x, out])!.call([x], [out], (k, [px, po]) => k.smoothInterior(px!, po!, n, h, w, c, round ? 1 : 0));
+    },
+    layerPass(a, shape, layers, bilinear, fill) {
+      const [n, h, w, c] = shape as [number, number, number, number];
+      const inputs = [a.images, a.plan, a.args, a.mats, a.centres, a.codes];
+      let firstNaN = -1;
+      runner(backend, [...inputs, a.out, a.work])!.call(inputs, [a.out, a.work], (k, [px, pp, pa, pm, pc, pk, po, pw]) => {
+        firstNaN = k.layerPass(px!, pp!, pa!, pm!, pc!, pk!, po!, pw!, n, h, w, c, layers, a.codes.length, bilinear ? 1 : 0, fill);
+      });
+      return firstNaN;
     },
   };
 }

@@ -1,0 +1,121 @@
+/**
+ * `DraLayerPass`: a frozen policy's layers over a batch in one host kernel, image by
+ * image in 8-bit levels (levels8.ts). Inputs: images [N,H,W,C] (read as floor(clip(v)));
+ * opIndex int32 [L,N] (index into the `ops` attribute, -1 = the layer skips the sample);
+ * argument [L,K,N], every op's argument for every sample (K = ops.length); matrix
+ * [L,K,N,6], the affine ops' coefficients (zeros for the others); centre [L,N,2],
+ * Cutout's centres. Attributes: ops, interpolation, fill. Output: the float levels.
+ *
+ * Forward only, like the pass it serves (a frozen policy is not differentiated). Each
+ * image's layers run on two buffers of H x W x C bytes that stay in cache, where the
+ * tensor path sorts the batch into one block per op, runs each op's float kernels on
+ * its block, puts the batch back in order and quantizes, once per layer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { OpName } from '../names';
+import { type HostArray, type OutputSpec, registerHostKernel, runOnHost } from './host';
+import { type LayerPassArrays, simdKernels } from './simd';
+import { ALL_OP_NAMES } from '../names';
+import { LEVEL_OPS, type LevelCall, type LevelOp, readLevels } from './levels8';
+
+export const LAYER_PASS = 'DraLayerPass';
+
+export interface LayerPassAttrs {
+  ops: readonly OpName[];
+  interpolation: 'nearest' | 'bilinear';
+  fill: number;
+}
+
+const f32 = Math.fround;
+
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/** Scratch bytes of the compiled pass for images of `size` levels (simd-source/levels.ts's layout). */
+export const LAYER_PASS_WORK_BYTES = (size: number): number => 2 * align16(size + 16) + 3 * 256 + 3 * 256 * 4 + align16(13 * 255 + 1);
+
+let buffers: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
+
+function imageBuffers(size: number): [Uint8Array, Uint8Array] {
+  if (buffers[0].length !== size) buffers = [new Uint8Array(size), new Uint8Array(size)];
+  return buffers;
+}
+
+function expectShape(what: string, info: tf.TensorInfo, shape: readonly number[]): void {
+  if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+    throw new Error(`${LAYER_PASS}: ${what} must be [${shape.join(', ')}], got [${info.shape.join(', ')}]`);
+  }
+}
+
+const layerPassKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { images, opIndex, argument, matrix, centre } = inputs as Record<'images' | 'opIndex' | 'argument' | 'matrix' | 'centre', tf.TensorInfo>;
+  const { ops, interpolation, fill } = attrs as unknown as LayerPassAttrs;
+  if (images.shape.length !== 4) throw new Error(`${LAYER_PASS}: images must be [N,H,W,C], got [${images.shape.join(', ')}]`);
+  const [n, h, w, c] = images.shape as [number, number, number, number];
+  const layers = opIndex.shape[0] ?? 0;
+  const k = ops.length;
+  expectShape('opIndex', opIndex, [layers, n]);
+  expectShape('argument', argument, [layers, k, n]);
+  expectShape('matrix', matrix, [layers, k, n, 6]);
+  expectShape('centre', centre, [layers, n, 2]);
+  const impls: LevelOp[] = ops.map((name) => {
+    const impl = (LEVEL_OPS as Record<string, LevelOp | undefined>)[name];
+    if (!impl) throw new Error(`${LAYER_PASS}: unknown operator '${String(name)}'`);
+    return impl;
+  });
+  const identity = ops.map((name) => name === 'Identity');
+  const size = h * w * c;
+  const bilinear = interpolation === 'bilinear';
+  const simd = simdKernels(backend);
+  const outputs: OutputSpec[] = [{ shape: [...images.shape] }];
+  // The scratch also holds the op codes (at its end), so that on wasm every array the
+  // compiled pass reads lives in the backend's heap and nothing is copied.
+  if (simd) outputs.push({ shape: [Math.ceil(LAYER_PASS_WORK_BYTES(size) / 4) + k], dtype: 'int32', scratch: true });
+  const [out] = runOnHost(backend, [images, opIndex, argument, matrix, centre], outputs, ([x, plan, args, mats, centres], [y, work]) => {
+    for (let i = 0; i < plan!.length; i++) {
+      const op = plan![i]!;
+      if (!(op >= -1 && op < k)) throw new Error(`${LAYER_PASS}: opIndex ${op} (layer ${Math.floor(i / n)}, image ${i % n}) is outside [-1, ${k - 1}]`);
+    }
+    let firstNaN = -1;
+    if (simd) {
+      const codes = (work as Int32Array).subarray(work!.length - k);
+      ops.forEach((name, i) => (codes[i] = name === 'Identity' ? -1 : ALL_OP_NAMES.indexOf(name)));
+      const arrays = { images: x, plan, args, mats, centres, codes, out: y, work } as LayerPassArrays;
+      firstNaN = simd.layerPass(arrays, images.shape, layers, bilinear, f32(fill));
+    } else {
+      firstNaN = passInJavaScript(x!, plan!, args!, mats!, centres!, y!, impls, identity, [n, h, w, c], layers, bilinear, f32(fill));
+    }
+    if (firstNaN >= 0) throw new Error(`${LAYER_PASS}: image ${firstNaN} of the batch contains NaN`);
+  });
+  return out!;
+};
+
+/** The pass with levels8.ts's loops (where the compiled module is unavailable); returns -1 or the first image holding a NaN. */
+function passInJavaScript(
+  x: HostArray, plan: HostArray, args: HostArray, mats: HostArray, centres: HostArray, y: HostArray,
+  impls: readonly LevelOp[], identity: readonly boolean[], shape: readonly [number, number, number, number], layers: number, bilinear: boolean, fill: number,
+): number {
+  const [n, h, w, c] = shape;
+  const k = impls.length;
+  const size = h * w * c;
+  let [current, next] = imageBuffers(size);
+  const call: LevelCall = { h, w, c, argument: 0, matrix: mats, matrixAt: 0, centreRow: 0, centreColumn: 0, bilinear, fill };
+  for (let s = 0; s < n; s++) {
+    if (!readLevels(x, s * size, current)) return s;
+    for (let l = 0; l < layers; l++) {
+      const op = plan[l * n + s]!;
+      if (op < 0 || identity[op]) continue;
+      const slot = (l * k + op) * n + s;
+      call.argument = args[slot]!;
+      call.matrixAt = slot * 6;
+      call.centreRow = centres[(l * n + s) * 2]!;
+      call.centreColumn = centres[(l * n + s) * 2 + 1]!;
+      impls[op]!(current, next, call);
+      [current, next] = [next, current];
+    }
+    const base = s * size;
+    for (let i = 0; i < size; i++) y[base + i] = current[i]!;
+  }
+  return -1;
+}
+
+registerHostKernel(LAYER_PASS, layerPassKernel);

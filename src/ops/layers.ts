@@ -1,0 +1,125 @@
+/**
+ * A frozen policy's augmentation of a batch: `layers` in sequence, each a different op
+ * per sample, and each layer's output stored as 8-bit levels, floor(clip(v, 0, 255)),
+ * as Pillow stores every op's output (torchvision's and timm's RandAugment chain PIL
+ * images). The input is read as 8-bit levels too.
+ *
+ * On cpu and wasm one host kernel (kernels/layer-pass.ts) runs every layer image by
+ * image; elsewhere the composite runs `applyPerSample` and quantizes, layer by layer.
+ * Both give the same levels, bit for bit (test/ops/layers.test.ts). Not differentiable:
+ * the DRA search differentiates `applyPerSample` on float images instead.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { hasHostKernel, runKernel } from './kernels/host';
+import { LAYER_PASS, type LayerPassAttrs } from './kernels/layer-pass';
+import { affineRowsFor, isAffineOp } from './geometric';
+import { applyPerSample, DEFAULT_GEOMETRY, type GeometryOptions, OPS } from './index';
+import { assertOpName, type OpName } from './names';
+import { quantizeLikePil } from './primitives';
+
+/** One layer's per-sample choices, as plain arrays. */
+export interface LayerPlan {
+  /** Index into the ops, or -1 where the layer leaves the sample alone. */
+  opIndex: Int32Array;
+  /** Magnitudes in [0, 1]. */
+  magnitude: Float32Array;
+  /** +-1 per sample; ignored by unsigned ops. */
+  sign: Float32Array;
+  /** Cutout square centres [N * 2] as (row, column) fractions in [0, 1). */
+  cutoutCentre: Float32Array;
+}
+
+function checkPlans(images: tf.Tensor4D, ops: readonly OpName[], layers: readonly LayerPlan[], where: string): void {
+  if (!(images instanceof tf.Tensor) || images.rank !== 4 || images.dtype !== 'float32') {
+    throw new Error(`${where}: images must be a float32 tensor [N, H, W, C]`);
+  }
+  const [n, , , c] = images.shape;
+  if (c !== 1 && c !== 3) throw new Error(`${where}: images must have 1 or 3 channels, got ${c}`);
+  for (const name of ops) assertOpName(name, `${where} operator`);
+  layers.forEach((layer, l) => {
+    const lengths: Array<[string, ArrayLike<number>, number]> = [
+      ['opIndex', layer.opIndex, n],
+      ['magnitude', layer.magnitude, n],
+      ['sign', layer.sign, n],
+      ['cutoutCentre', layer.cutoutCentre, 2 * n],
+    ];
+    for (const [what, values, length] of lengths) {
+      if (values?.length !== length) throw new Error(`${where}: layer ${l}: ${what} must have ${length} entries (batch of ${n}), got ${values?.length}`);
+    }
+    for (let i = 0; i < n; i++) {
+      const k = layer.opIndex[i]!;
+      if (!Number.isInteger(k) || k < -1 || k >= ops.length) throw new Error(`${where}: layer ${l}: opIndex[${i}] = ${k} is outside [-1, ${ops.length - 1}]`);
+      const m = layer.magnitude[i]!;
+      if (!(m >= 0 && m <= 1)) throw new Error(`${where}: layer ${l}: magnitude[${i}] = ${m} is outside [0, 1]`);
+      if (layer.sign[i] !== 1 && layer.sign[i] !== -1) throw new Error(`${where}: layer ${l}: sign[${i}] = ${layer.sign[i]} must be +1 or -1`);
+    }
+  });
+}
+
+/**
+ * Applies the layers to images [N, H, W, C] (float32 holding levels in [0, 255]) and
+ * returns the 8-bit result as float32 levels.
+ */
+export function applyLayers(images: tf.Tensor4D, ops: readonly OpName[], layers: readonly LayerPlan[], options: Partial<GeometryOptions> = {}): tf.Tensor4D {
+  checkPlans(images, ops, layers, 'applyLayers');
+  if (!hasHostKernel(LAYER_PASS) || layers.length === 0) return applyLayersComposite(images, ops, layers, options);
+  const interpolation = options.interpolation ?? DEFAULT_GEOMETRY.interpolation;
+  const fill = options.fill ?? DEFAULT_GEOMETRY.fill;
+  if (interpolation !== 'nearest' && interpolation !== 'bilinear') throw new Error(`interpolation must be 'nearest' or 'bilinear', got '${String(interpolation)}'`);
+  if (!(typeof fill === 'number' && fill >= 0 && fill <= 255)) throw new Error(`fill must be a number in [0, 255], got ${String(fill)}`);
+  const [n, h, w] = images.shape;
+  return tf.tidy(() => {
+    // Every op's argument (and affine matrix) for every sample, from the ops' own
+    // tensor functions, so the kernel warps and blends with the tensor path's values.
+    const zeros = tf.zeros([n]) as tf.Tensor1D;
+    const zeroMatrix = tf.zeros([n, 6]);
+    const argumentRows: tf.Tensor[] = [];
+    const matrixRows: tf.Tensor[] = [];
+    for (const layer of layers) {
+      const used = new Set(layer.opIndex);
+      const magnitude = tf.tensor1d(layer.magnitude);
+      const signed = tf.mul(magnitude, tf.tensor1d(layer.sign)) as tf.Tensor1D;
+      ops.forEach((name, k) => {
+        if (!used.has(k)) {
+          argumentRows.push(zeros);
+          matrixRows.push(zeroMatrix);
+          return;
+        }
+        const op = OPS[name];
+        const argument = op.argument(op.signed ? signed : magnitude, { height: h, width: w });
+        argumentRows.push(argument);
+        if (isAffineOp(name)) {
+          const m = affineRowsFor(name, argument, h, w);
+          matrixRows.push(tf.stack([m.a, m.b, m.c, m.d, m.e, m.f], 1));
+        } else {
+          matrixRows.push(zeroMatrix);
+        }
+      });
+    }
+    const l = layers.length;
+    const k = ops.length;
+    const opIndex = tf.tensor2d(Int32Array.from(layers.flatMap((layer) => [...layer.opIndex])), [l, n], 'int32');
+    const argument = tf.reshape(tf.stack(argumentRows), [l, k, n]);
+    const matrix = tf.reshape(tf.stack(matrixRows), [l, k, n, 6]);
+    const centre = tf.tensor3d(Float32Array.from(layers.flatMap((layer) => [...layer.cutoutCentre])), [l, n, 2]);
+    const attrs: LayerPassAttrs = { ops, interpolation, fill };
+    return runKernel<tf.Tensor4D>(LAYER_PASS, { images, opIndex, argument, matrix, centre }, attrs as unknown as tf.NamedAttrMap);
+  });
+}
+
+/** `applyLayers` from the tensor ops, for backends without the host kernel (and as its reference). */
+export function applyLayersComposite(images: tf.Tensor4D, ops: readonly OpName[], layers: readonly LayerPlan[], options: Partial<GeometryOptions> = {}): tf.Tensor4D {
+  checkPlans(images, ops, layers, 'applyLayersComposite');
+  const n = images.shape[0];
+  return tf.tidy(() => {
+    let x = quantizeLikePil(images);
+    for (const layer of layers) {
+      const augmented = applyPerSample(x, ops, layer.opIndex, tf.tensor1d(layer.magnitude), layer.sign, {
+        ...options,
+        cutoutCentre: tf.tensor2d(layer.cutoutCentre, [n, 2]),
+      });
+      x = quantizeLikePil(augmented);
+    }
+    return x;
+  });
+}
