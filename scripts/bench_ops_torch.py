@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""torchvision RandAugment(num_ops=2, magnitude=9) on PIL images, one thread: the peer that
-`npm run bench -- ops` compares against. Prints one JSON object: images/s per size."""
+"""The torchvision peer of `npm run bench -- ops`: RandAugment(num_ops=2, magnitude=9) on
+PIL images with nearest and with bilinear sampling, and each of its operators alone at
+magnitude bin 9 (nearest), one thread, one image at a time. Prints one JSON object:
+images/s per size."""
 import json
 import sys
 import time
@@ -10,24 +12,45 @@ import torch
 import torchvision
 from PIL import Image
 from torchvision import transforms
+from torchvision.transforms import InterpolationMode
+from torchvision.transforms.autoaugment import _apply_op
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
-augment = transforms.RandAugment(num_ops=2, magnitude=9)
-result = {'torchvision': torchvision.__version__, 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'sizes': {}}
-for size, count in [(32, 256), (224, 32)]:
-    images = [Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8), 'RGB') for _ in range(count)]
+seconds = float(sys.argv[1] if len(sys.argv) > 1 else 2.0)
+MAGNITUDE_BIN = 9
+NUM_BINS = 31
+
+
+def throughput(images, fn):
     for im in images[:8]:
-        augment(im)
+        fn(im)
     rounds = 0
     start = time.perf_counter()
     while True:
         for im in images:
-            augment(im)
+            fn(im)
         rounds += 1
         elapsed = time.perf_counter() - start
-        if elapsed > float(sys.argv[1] if len(sys.argv) > 1 else 2.0):
-            break
-    result['sizes'][str(size)] = {'images': rounds * count, 'seconds': elapsed, 'imagesPerSecond': rounds * count / elapsed}
+        if elapsed > seconds:
+            return rounds * len(images) / elapsed
+
+
+result = {'torchvision': torchvision.__version__, 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'sizes': {}}
+for size, count in [(32, 256), (224, 32)]:
+    images = [Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8), 'RGB') for _ in range(count)]
+    entry = {}
+    for name, mode in [('nearest', InterpolationMode.NEAREST), ('bilinear', InterpolationMode.BILINEAR)]:
+        entry[name] = throughput(images, transforms.RandAugment(num_ops=2, magnitude=MAGNITUDE_BIN, interpolation=mode))
+    # Each operator alone, as RandAugment calls it (positive sign), at the same bin.
+    space = transforms.RandAugment()._augmentation_space(NUM_BINS, (size, size))
+    ops = {}
+    for op, (magnitudes, _signed) in space.items():
+        magnitude = float(magnitudes[MAGNITUDE_BIN].item()) if magnitudes.ndim > 0 else 0.0
+        ops[op] = throughput(images, lambda im, op=op, magnitude=magnitude: _apply_op(im, op, magnitude, InterpolationMode.NEAREST, None))
+    entry['ops'] = ops
+    # Kept for readers of older result files: the nearest pass, RandAugment's default.
+    entry['imagesPerSecond'] = entry['nearest']
+    result['sizes'][str(size)] = entry
 print(json.dumps(result))
