@@ -2,7 +2,10 @@
 """The torchvision peer of `npm run bench -- ops`: RandAugment(num_ops=2, magnitude=9) on
 PIL images with nearest and with bilinear sampling, and each of its operators alone at
 magnitude bin 9 (nearest), one thread, one image at a time. Prints one JSON object:
-images/s per size."""
+images/s per size.
+
+Usage: bench_ops_torch.py [seconds per figure] [--passes-only]; --passes-only skips the
+operators (the bench calls it so once per round, alternating with its own rounds)."""
 import json
 import sys
 import time
@@ -18,7 +21,9 @@ from torchvision.transforms.autoaugment import _apply_op
 torch.set_num_threads(1)
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
-seconds = float(sys.argv[1] if len(sys.argv) > 1 else 2.0)
+args = [a for a in sys.argv[1:] if not a.startswith('--')]
+seconds = float(args[0] if args else 2.0)
+passes_only = '--passes-only' in sys.argv
 MAGNITUDE_BIN = 9
 NUM_BINS = 31
 
@@ -43,6 +48,9 @@ for size, count in [(32, 256), (224, 32)]:
     entry = {}
     for name, mode in [('nearest', InterpolationMode.NEAREST), ('bilinear', InterpolationMode.BILINEAR)]:
         entry[name] = throughput(images, transforms.RandAugment(num_ops=2, magnitude=MAGNITUDE_BIN, interpolation=mode))
+    if passes_only:
+        result['sizes'][str(size)] = entry
+        continue
     # Each operator alone, as RandAugment calls it (positive sign), at the same bin.
     space = transforms.RandAugment()._augmentation_space(NUM_BINS, (size, size))
     ops = {}

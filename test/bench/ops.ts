@@ -20,6 +20,7 @@ import { applyLayers } from '../../src/ops/layers';
 import { randAugment } from '../../src/policy/frozen';
 import { Rng } from '../../src/util/rng';
 import type { BenchResult, BenchRow } from './main';
+import { median, writeBenchmarksSection } from './util';
 
 const SIZES = [
   { side: 32, batch: 256 },
@@ -28,11 +29,20 @@ const SIZES = [
 const MAGNITUDE = 9 / 30;
 const MIN_SECONDS = Number(process.env.DRALAB_BENCH_SECONDS ?? 0.5);
 
-/** Images per second of `step` (which must leave its result fully computed). */
-async function throughput(batch: number, step: () => tf.Tensor): Promise<number> {
+/** Backends whose kernels have run when the op returns (so a result exists without a readback). */
+const SYNCHRONOUS_BACKENDS = new Set(['cpu', 'wasm']);
+
+/**
+ * Images per second of `step`. By default the result is the tensor on the backend, as
+ * torchvision's is a PIL image in memory: on cpu and wasm it is complete when `step`
+ * returns, elsewhere it is awaited with a readback. `readBack` always reads it into a
+ * JavaScript array as well (on wasm a 600 kB copy per 224 px image).
+ */
+async function throughput(batch: number, step: () => tf.Tensor, readBack = false): Promise<number> {
+  const mustRead = readBack || !SYNCHRONOUS_BACKENDS.has(tf.getBackend());
   const run = async () => {
     const y = step();
-    await y.data();
+    if (mustRead) await y.data();
     y.dispose();
   };
   await run();
@@ -53,9 +63,13 @@ interface PeerSize {
 
 type Peer = { sizes: Record<string, PeerSize>; [k: string]: unknown } | { error: string };
 
-function torchvisionBaseline(): Peer {
+/** Rounds of the RandAugment pass, ours and torchvision's in turn: a shared machine's speed drifts, and each ratio is taken within a round. */
+const PASS_ROUNDS = Number(process.env.DRALAB_BENCH_ROUNDS ?? 3);
+
+function torchvisionBaseline(passesOnly = false): Peer {
   const script = join(__dirname, '..', '..', '..', 'scripts', 'bench_ops_torch.py');
-  const r = spawnSync('/usr/bin/python3', [script, String(Math.max(0.3, MIN_SECONDS))], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const args = [script, String(Math.max(0.3, MIN_SECONDS)), ...(passesOnly ? ['--passes-only'] : [])];
+  const r = spawnSync('/usr/bin/python3', args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
   if (r.status !== 0) return { error: `scripts/bench_ops_torch.py failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
   return JSON.parse(r.stdout) as Peer;
 }
@@ -90,25 +104,59 @@ export async function run(): Promise<BenchResult> {
       const tv = theirs?.ops[op] ?? null;
       rows.push({ what: op, shape, 'float op': floatOp, '8-bit pass': eightBit, torchvision: tv, ratio: ratio(eightBit, tv) });
     }
-    for (const interpolation of ['nearest', 'bilinear'] as const satisfies readonly Interpolation[]) {
-      const policy = randAugment({ n: 2, m: 9 });
-      const eightBit = await throughput(batch, () => policy.apply(images, rng, { interpolation }));
-      const floatOps = await throughput(batch, () =>
-        tf.tidy(() => {
-          let x: tf.Tensor4D = images;
-          for (let layer = 0; layer < 2; layer++) {
-            const opIndex = Int32Array.from({ length: batch }, () => rng.int(ops.length));
-            x = applyPerSample(x, ops, opIndex, magnitude, rng.signs(batch), { interpolation, rng });
-          }
-          return x;
-        }),
-      );
-      const tv = theirs?.[interpolation] ?? null;
-      passRows.push({ what: `RandAugment 2 layers, m=9/30 (${interpolation})`, shape, 'float op': floatOps, '8-bit pass': eightBit, torchvision: tv, ratio: ratio(eightBit, tv) });
-    }
     tf.dispose([images, magnitude, sign]);
   }
+  // The RandAugment pass: ours (8-bit pass and float ops) and torchvision's in alternating rounds.
+  const passes = new Map<string, { eightBit: number[]; eightBitReadBack: number[]; floatOps: number[]; torchvision: number[]; ratio: number[]; shape: string; interpolation: Interpolation }>();
+  for (let round = 0; round < PASS_ROUNDS; round++) {
+    const theirs = torchvisionBaseline(true);
+    for (const { side, batch } of SIZES) {
+      const images = tf.tidy(() => tf.round(tf.randomUniform([batch, side, side, 3], 0, 255, 'float32', 1))) as tf.Tensor4D;
+      const magnitude = tf.fill([batch], MAGNITUDE) as tf.Tensor1D;
+      for (const interpolation of ['nearest', 'bilinear'] as const satisfies readonly Interpolation[]) {
+        const policy = randAugment({ n: 2, m: 9 });
+        const eightBit = await throughput(batch, () => policy.apply(images, rng, { interpolation }));
+        const eightBitReadBack = await throughput(batch, () => policy.apply(images, rng, { interpolation }), true);
+        const floatOps = await throughput(batch, () =>
+          tf.tidy(() => {
+            let x: tf.Tensor4D = images;
+            for (let layer = 0; layer < 2; layer++) {
+              const opIndex = Int32Array.from({ length: batch }, () => rng.int(ops.length));
+              x = applyPerSample(x, ops, opIndex, magnitude, rng.signs(batch), { interpolation, rng });
+            }
+            return x;
+          }),
+        );
+        const key = `${side} ${interpolation}`;
+        const entry = passes.get(key) ?? { eightBit: [], eightBitReadBack: [], floatOps: [], torchvision: [], ratio: [], shape: `${batch}x${side}x${side}x3`, interpolation };
+        entry.eightBit.push(eightBit);
+        entry.eightBitReadBack.push(eightBitReadBack);
+        entry.floatOps.push(floatOps);
+        const tv = 'sizes' in theirs ? theirs.sizes[String(side)]?.[interpolation] : undefined;
+        if (tv) {
+          entry.torchvision.push(tv);
+          entry.ratio.push(eightBit / tv);
+        }
+        passes.set(key, entry);
+      }
+      tf.dispose([images, magnitude]);
+    }
+  }
+  const medianOrNull = (values: number[]): number | null => (values.length > 0 ? median(values) : null);
+  for (const entry of passes.values()) {
+    passRows.push({
+      what: `RandAugment 2 layers, m=9/30 (${entry.interpolation})`,
+      shape: entry.shape,
+      'float op': median(entry.floatOps),
+      '8-bit pass': median(entry.eightBit),
+      '8-bit + readback': median(entry.eightBitReadBack),
+      torchvision: medianOrNull(entry.torchvision),
+      ratio: medianOrNull(entry.ratio),
+      'ratio range': entry.ratio.length > 0 ? `${Math.min(...entry.ratio).toFixed(2)}-${Math.max(...entry.ratio).toFixed(2)}` : null,
+    });
+  }
   rows.push(...passRows);
+  writeBenchmarksSection('ops', 'Operators and the RandAugment pass vs torchvision', opsMarkdown(rows, passRows, peer, backend.backend));
   return {
     suite: 'ops',
     rows,
@@ -119,10 +167,33 @@ export async function run(): Promise<BenchResult> {
       minSecondsPerRow: MIN_SECONDS,
       torchvision: peer,
       note:
-        "images/s, 1 thread, result read back each time. 'float op': applyOp / applyPerSample (float ops, differentiable, what the search runs); " +
+        "images/s, 1 thread; the result is the tensor on the backend (complete when the call returns on cpu and wasm, awaited elsewhere), as torchvision's is a PIL image; '8-bit + readback' also copies it into a JavaScript array. 'float op': applyOp / applyPerSample (float ops, differentiable, what the search runs); " +
         "'8-bit pass': applyLayers / FrozenPolicy.apply (every op's output stored as 8-bit levels, what training with a frozen policy runs). " +
-        "torchvision: RandAugment(num_ops=2, magnitude=9) with the same interpolation, and per op torchvision's _apply_op at bin 9 (nearest), on PIL images. ratio = 8-bit pass / torchvision. " +
+        "torchvision: RandAugment(num_ops=2, magnitude=9) with the same interpolation, and per op torchvision's _apply_op at bin 9 (nearest), on PIL images. ratio = 8-bit pass / torchvision; " +
+        `the RandAugment rows are medians over ${PASS_ROUNDS} rounds, ours and torchvision's in turn, each ratio taken within its round. ` +
         'The per-op rows sample affine ops with nearest, as the torchvision column does.',
     },
   };
+}
+
+const fmt = (v: string | number | null | undefined, digits = 0): string => (typeof v === 'number' ? v.toFixed(digits) : '–');
+
+function opsMarkdown(rows: readonly BenchRow[], passRows: readonly BenchRow[], peer: Peer, backend: string): string {
+  const versions = 'sizes' in peer ? `torchvision ${String(peer.torchvision)} on PIL, 1 thread` : `no torchvision peer (${peer.error})`;
+  const lines = [
+    `Backend ${backend}, 1 thread; ${versions}. images/s of the result as a tensor on the backend (as torchvision's is a PIL image in memory); the readback column also copies it into a JavaScript array. ratio = 8-bit pass / torchvision, taken within each round.`,
+    '',
+    `| RandAugment, 2 layers, m = 9/30 | batch | 8-bit pass (FrozenPolicy.apply) | same + readback | float ops (applyPerSample) | torchvision RandAugment(2, 9) | ratio (median of ${PASS_ROUNDS} rounds) | range |`,
+    '|---|---|---|---|---|---|---|---|',
+    ...passRows.map((r) => `| ${String(r.what).replace(/^.*\((\w+)\)$/, '$1')} | ${r.shape} | ${fmt(r['8-bit pass'])} | ${fmt(r['8-bit + readback'])} | ${fmt(r['float op'])} | ${fmt(r.torchvision)} | ${fmt(r.ratio, 2)} | ${r['ratio range'] ?? '–'} |`),
+    '',
+    '| operator (nearest) | 8-bit, 32 px | torchvision, 32 px | 8-bit, 224 px | torchvision, 224 px |',
+    '|---|---|---|---|---|',
+  ];
+  const opRows = rows.filter((r) => !passRows.includes(r));
+  for (const name of new Set(opRows.map((r) => String(r.what)))) {
+    const [small, large] = [SIZES[0], SIZES[1]].map(({ side, batch }) => opRows.find((r) => r.what === name && r.shape === `${batch}x${side}x${side}x3`));
+    lines.push(`| ${name} | ${fmt(small?.['8-bit pass'])} | ${fmt(small?.torchvision)} | ${fmt(large?.['8-bit pass'])} | ${fmt(large?.torchvision)} |`);
+  }
+  return lines.join('\n');
 }
