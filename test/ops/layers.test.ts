@@ -13,6 +13,7 @@ import { selectBackend } from '../../src/backend/select';
 import { ALL_OP_NAMES, type OpName } from '../../src/ops';
 import { isAffineOp } from '../../src/ops/geometric';
 import { setSimdKernelsEnabled, simdKernelsAvailable } from '../../src/ops/kernels/simd';
+import { MAX_SMOOTH_TOTAL, smoothTable } from '../../src/ops/kernels/blend';
 import { applyLayers, applyLayersComposite, type LayerPlan } from '../../src/ops/layers';
 import { randAugment } from '../../src/policy/frozen';
 import { Rng } from '../../src/util/rng';
@@ -218,5 +219,13 @@ describe('applyLayers: bad plans', () => {
     const x = tf.zeros([2, 4, 4, 2]) as tf.Tensor4D;
     assert.throws(() => applyLayers(x, OPS_ALL, [plan()]), /images must have 1 or 3 channels, got 2/);
     x.dispose();
+  });
+});
+
+describe('the compiled Sharpness: integer SMOOTH levels', () => {
+  it('((2t + 13) x 10083) >> 18 is the float ops’ SMOOTH level for every 8-bit total t', () => {
+    // simd-source/levels.ts computes SMOOTH with integer lanes instead of a float division.
+    const table = smoothTable(true);
+    for (let t = 0; t <= MAX_SMOOTH_TOTAL; t++) assert.equal(((2 * t + 13) * 10083) >>> 18, table[t], `total ${t}`);
   });
 });

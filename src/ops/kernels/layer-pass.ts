@@ -31,7 +31,7 @@ const f32 = Math.fround;
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /** Scratch bytes of the compiled pass for images of `size` levels (simd-source/levels.ts's layout). */
-export const LAYER_PASS_WORK_BYTES = (size: number): number => 2 * align16(size + 16) + 3 * 256 + 3 * 256 * 4 + align16(13 * 255 + 1);
+export const LAYER_PASS_WORK_BYTES = (size: number): number => 2 * align16(size + 16) + 3 * 256 + 6 * 256 * 4;
 
 let buffers: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
 

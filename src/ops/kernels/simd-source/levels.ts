@@ -4,9 +4,8 @@
 // Math.fround after each step); wasm has no fused multiply-add, so the results agree.
 //
 // Pointers are byte offsets into the imported memory. `work` is scratch space laid out
-// as two image buffers of align16(size + 16) bytes, three 256-byte tables, three 256-entry
-// i32 histograms and the 13 x 255 + 1 SMOOTH levels (LAYER_PASS_WORK_BYTES in
-// layer-pass.ts).
+// as two image buffers of align16(size + 16) bytes, three 256-byte tables and six
+// 256-entry i32 histograms (LAYER_PASS_WORK_BYTES in layer-pass.ts).
 
 // Op codes: the order of ALL_OP_NAMES in src/ops/names.ts.
 const SHEAR_X = 0;
@@ -29,7 +28,6 @@ const SOLARIZE_ADD = 15;
 const LUMA_R: f32 = 19595.0 / 65536.0;
 const LUMA_G: f32 = 38470.0 / 65536.0;
 const LUMA_B: f32 = 7471.0 / 65536.0;
-const SMOOTH_TOTALS = 13 * 255 + 1;
 
 @inline
 function align16(bytes: i32): i32 {
@@ -94,16 +92,13 @@ function blendLanes(d: v128, v: v128, factor: v128): v128 {
   return f32x4.add(d, f32x4.mul(factor, f32x4.sub(v, d)));
 }
 
-/** blendLevel(d, v, factor) of every level with one degenerate level d (Brightness: d = 0; Contrast: the mean). */
-function blendConstant(src: usize, dst: usize, size: i32, d: f32, factor: f32): void {
-  const dv = f32x4.splat(d);
-  const fv = f32x4.splat(factor);
-  let i = 0;
-  for (; i + 16 <= size; i += 16) {
-    const b = v128.load(src + i);
-    v128.store(dst + i, packLevels(blendLanes(dv, quarter0(b), fv), blendLanes(dv, quarter1(b), fv), blendLanes(dv, quarter2(b), fv), blendLanes(dv, quarter3(b), fv)));
-  }
-  for (; i < size; i++) store<u8>(dst + i, blendLevel(d, levelAt(src + i), factor));
+/**
+ * blendLevel(d, v, factor) of every level v with one degenerate level d (Brightness: d =
+ * 0; Contrast: the mean) as a table: a lookup per element costs less than the float
+ * lanes do.
+ */
+function constantBlendTable(d: f32, factor: f32, lut: usize): void {
+  for (let v = 0; v < 256; v++) store<u8>(lut + v, blendLevel(d, <f32>v, factor));
 }
 
 /** ImageOps.solarize on levels: v < threshold ? v : 255 - v. */
@@ -211,12 +206,28 @@ function pointTable(code: i32, argument: f32, lut: usize): void {
 function equalize(src: usize, dst: usize, h: i32, w: i32, c: i32, lut: usize, hist: usize): void {
   const size = h * w * c;
   const pixels = h * w;
-  memory.fill(hist, 0, 3 * 256 * 4);
-  for (let i = 0; i < size; i += c) {
+  // Two histograms per channel (even and odd pixels), summed at the end: consecutive
+  // increments of one bin then seldom wait on each other's store.
+  memory.fill(hist, 0, 6 * 256 * 4);
+  const stride = <usize>(c * 256) << 2;
+  let i = 0;
+  for (; i + 2 * c <= size; i += 2 * c) {
+    for (let k = 0; k < c; k++) {
+      const even = hist + ((<usize>(k * 256 + load<u8>(src + i + k))) << 2);
+      store<i32>(even, load<i32>(even) + 1);
+      const odd = hist + stride + ((<usize>(k * 256 + load<u8>(src + i + c + k))) << 2);
+      store<i32>(odd, load<i32>(odd) + 1);
+    }
+  }
+  for (; i < size; i += c) {
     for (let k = 0; k < c; k++) {
       const at = hist + ((<usize>(k * 256 + load<u8>(src + i + k))) << 2);
       store<i32>(at, load<i32>(at) + 1);
     }
+  }
+  for (let j = 0; j < c * 256; j++) {
+    const at = hist + (<usize>j << 2);
+    store<i32>(at, load<i32>(at) + load<i32>(at + stride));
   }
   for (let k = 0; k < c; k++) {
     const hk = hist + (<usize>(k * 256) << 2);
@@ -238,15 +249,56 @@ function equalize(src: usize, dst: usize, h: i32, w: i32, c: i32, lut: usize, hi
   applyChannelTables(src, dst, size, c, lut);
 }
 
-function autoContrast(src: usize, dst: usize, size: i32, c: i32, lut: usize): void {
+/**
+ * Each channel's lowest and highest level, into lows[k] and highs[k] (bytes). 48 levels a
+ * step in three vectors: byte j of vector a always holds channel (16 a + j) % 3.
+ */
+function channelRanges(src: usize, size: i32, c: i32, lows: usize, highs: usize, scratch: usize): void {
   for (let k = 0; k < c; k++) {
-    let lo = 255;
-    let hi = 0;
-    for (let i = k; i < size; i += c) {
-      const v = <i32>load<u8>(src + i);
-      lo = min(lo, v);
-      hi = max(hi, v);
+    store<u8>(lows + k, 255);
+    store<u8>(highs + k, 0);
+  }
+  let i = 0;
+  if (c == 3) {
+    let lo0 = i8x16.splat(-1), lo1 = i8x16.splat(-1), lo2 = i8x16.splat(-1);
+    let hi0 = i8x16.splat(0), hi1 = i8x16.splat(0), hi2 = i8x16.splat(0);
+    for (; i + 48 <= size; i += 48) {
+      const v0 = v128.load(src + i), v1 = v128.load(src + i, 16), v2 = v128.load(src + i, 32);
+      lo0 = i8x16.min_u(lo0, v0);
+      lo1 = i8x16.min_u(lo1, v1);
+      lo2 = i8x16.min_u(lo2, v2);
+      hi0 = i8x16.max_u(hi0, v0);
+      hi1 = i8x16.max_u(hi1, v1);
+      hi2 = i8x16.max_u(hi2, v2);
     }
+    v128.store(scratch, lo0);
+    v128.store(scratch, lo1, 16);
+    v128.store(scratch, lo2, 32);
+    v128.store(scratch, hi0, 48);
+    v128.store(scratch, hi1, 64);
+    v128.store(scratch, hi2, 80);
+    if (i > 0) {
+      for (let j = 0; j < 48; j++) {
+        const k = j % 3;
+        store<u8>(lows + k, min(load<u8>(lows + k), load<u8>(scratch + j)));
+        store<u8>(highs + k, max(load<u8>(highs + k), load<u8>(scratch + 48 + j)));
+      }
+    }
+  }
+  for (; i < size; i++) {
+    const k = i % c;
+    const v = load<u8>(src + i);
+    store<u8>(lows + k, min(load<u8>(lows + k), v));
+    store<u8>(highs + k, max(load<u8>(highs + k), v));
+  }
+}
+
+function autoContrast(src: usize, dst: usize, size: i32, c: i32, lut: usize, hist: usize): void {
+  // The histogram space is free here: ranges at its start, vector scratch after them.
+  channelRanges(src, size, c, hist, hist + 4, hist + 16);
+  for (let k = 0; k < c; k++) {
+    const lo = <i32>load<u8>(hist + k);
+    const hi = <i32>load<u8>(hist + 4 + k);
     const lk = lut + <usize>(k * 256);
     const range = hi - lo;
     if (range <= 0) {
@@ -259,7 +311,7 @@ function autoContrast(src: usize, dst: usize, size: i32, c: i32, lut: usize): vo
   applyChannelTables(src, dst, size, c, lut);
 }
 
-function contrast(src: usize, dst: usize, h: i32, w: i32, c: i32, factor: f32): void {
+function contrast(src: usize, dst: usize, h: i32, w: i32, c: i32, factor: f32, lut: usize): void {
   const pixels = h * w;
   let sum: i64 = 0;
   if (c == 3) {
@@ -284,7 +336,8 @@ function contrast(src: usize, dst: usize, h: i32, w: i32, c: i32, factor: f32): 
   }
   const mean: f32 = <f32>(<f64>sum / <f64>pixels);
   const rounded = Mathf.floor(mean + 0.5);
-  blendConstant(src, dst, pixels * c, rounded, factor);
+  constantBlendTable(rounded, factor, lut);
+  applyTable(src, dst, pixels * c, lut);
 }
 
 function color(src: usize, dst: usize, pixels: i32, factor: f32): void {
@@ -316,14 +369,29 @@ function color(src: usize, dst: usize, pixels: i32, factor: f32): void {
   }
 }
 
+/**
+ * Pillow's SMOOTH level of a weighted 3x3 total t of levels (0 <= t <= 13 x 255): the
+ * float ops' floor(f32(f32(t / 13) + 0.5)), which equals floor((2t + 13) / 26), which
+ * equals ((2t + 13) x 10083) >> 18, for every such t (test/ops/layers.test.ts checks
+ * all 3316). Integer lanes, where a float division would cost the most of the op.
+ */
+@inline
+function smoothLevel(total: i32): i32 {
+  return ((2 * total + 13) * 10083) >>> 18;
+}
+
+@inline
+function smoothLevelLanes(total: v128): v128 {
+  return i32x4.shr_u(i32x4.mul(i32x4.add(i32x4.shl(total, 1), i32x4.splat(13)), i32x4.splat(10083)), 18);
+}
+
 /** The blend of four levels v with their SMOOTH levels from the weighted totals (i32 lanes). */
 @inline
 function sharpenLanes(total: v128, v: v128, factor: v128): v128 {
-  const clipped = f32x4.min(f32x4.max(f32x4.div(f32x4.convert_i32x4_s(total), f32x4.splat(13)), f32x4.splat(0)), f32x4.splat(255));
-  return blendLanes(f32x4.floor(f32x4.add(clipped, f32x4.splat(0.5))), v, factor);
+  return blendLanes(f32x4.convert_i32x4_s(smoothLevelLanes(total)), v, factor);
 }
 
-function sharpness(src: usize, dst: usize, h: i32, w: i32, c: i32, factor: f32, smoothLevels: usize): void {
+function sharpness(src: usize, dst: usize, h: i32, w: i32, c: i32, factor: f32): void {
   const row = w * c;
   const size = h * row;
   if (h < 3 || w < 3) {
@@ -389,7 +457,7 @@ function sharpness(src: usize, dst: usize, h: i32, w: i32, c: i32, factor: f32, 
         <i32>load<u8>(up - c) + <i32>load<u8>(up) + <i32>load<u8>(up + c) +
         <i32>load<u8>(p - c) + 5 * centre + <i32>load<u8>(p + c) +
         <i32>load<u8>(down - c) + <i32>load<u8>(down) + <i32>load<u8>(down + c);
-      store<u8>(dst + i, blendLevel(levelAt(smoothLevels + total), <f32>centre, factor));
+      store<u8>(dst + i, blendLevel(<f32>smoothLevel(total), <f32>centre, factor));
     }
   }
 }
@@ -488,6 +556,36 @@ function lane3(v: v128): v128 {
   return i8x16.swizzle(v, i8x16(12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15));
 }
 
+/** The four pixels at byte offsets idx (i32 lanes) from src, one per 32-bit lane (R, G, B, spare). */
+@inline
+function gatherPixels(src: usize, idx: v128): v128 {
+  let v = v128.load32_zero(src + i32x4.extract_lane(idx, 0));
+  v = v128.load32_lane(src + i32x4.extract_lane(idx, 1), v, 1);
+  v = v128.load32_lane(src + i32x4.extract_lane(idx, 2), v, 2);
+  return v128.load32_lane(src + i32x4.extract_lane(idx, 3), v, 3);
+}
+
+@inline
+function channelLanes0(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i8x16.swizzle(v, i8x16(0, -1, -1, -1, 4, -1, -1, -1, 8, -1, -1, -1, 12, -1, -1, -1)));
+}
+@inline
+function channelLanes1(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i8x16.swizzle(v, i8x16(1, -1, -1, -1, 5, -1, -1, -1, 9, -1, -1, -1, 13, -1, -1, -1)));
+}
+@inline
+function channelLanes2(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i8x16.swizzle(v, i8x16(2, -1, -1, -1, 6, -1, -1, -1, 10, -1, -1, -1, 14, -1, -1, -1)));
+}
+
+/** The bilinear value of four lanes, in warpForward's order. */
+@inline
+function bilinearLanes(v00: v128, v01: v128, v10: v128, v11: v128, fx: v128, fy: v128): v128 {
+  const top = f32x4.add(v00, f32x4.mul(fx, f32x4.sub(v01, v00)));
+  const bottom = f32x4.add(v10, f32x4.mul(fx, f32x4.sub(v11, v10)));
+  return f32x4.add(top, f32x4.mul(fy, f32x4.sub(bottom, top)));
+}
+
 /**
  * Four 3-channel output pixels whose sample points all lie inside the image: the
  * coordinates, cells and weights as lanes, then one pixel per lane.
@@ -524,10 +622,16 @@ function affineQuad3(src: usize, o: usize, h: i32, w: i32, sx: v128, sy: v128, b
   const i01 = i32x4.mul(i32x4.add(row0, cx1), three);
   const i10 = i32x4.mul(i32x4.add(row1, cx0), three);
   const i11 = i32x4.mul(i32x4.add(row1, cx1), three);
-  bilinearPixel3(src, o, i32x4.extract_lane(i00, 0), i32x4.extract_lane(i01, 0), i32x4.extract_lane(i10, 0), i32x4.extract_lane(i11, 0), lane0(fx), lane0(fy));
-  bilinearPixel3(src, o + 3, i32x4.extract_lane(i00, 1), i32x4.extract_lane(i01, 1), i32x4.extract_lane(i10, 1), i32x4.extract_lane(i11, 1), lane1(fx), lane1(fy));
-  bilinearPixel3(src, o + 6, i32x4.extract_lane(i00, 2), i32x4.extract_lane(i01, 2), i32x4.extract_lane(i10, 2), i32x4.extract_lane(i11, 2), lane2(fx), lane2(fy));
-  bilinearPixel3(src, o + 9, i32x4.extract_lane(i00, 3), i32x4.extract_lane(i01, 3), i32x4.extract_lane(i10, 3), i32x4.extract_lane(i11, 3), lane3(fx), lane3(fy));
+  // Channels across lanes: each corner's four pixels gathered (RGB + one spare byte
+  // each) and split into R, G and B lanes, so one f32x4 op serves four pixels.
+  const c00 = gatherPixels(src, i00), c01 = gatherPixels(src, i01);
+  const c10 = gatherPixels(src, i10), c11 = gatherPixels(src, i11);
+  const r = bilinearLanes(channelLanes0(c00), channelLanes0(c01), channelLanes0(c10), channelLanes0(c11), fx, fy);
+  const g = bilinearLanes(channelLanes1(c00), channelLanes1(c01), channelLanes1(c10), channelLanes1(c11), fx, fy);
+  const b = bilinearLanes(channelLanes2(c00), channelLanes2(c01), channelLanes2(c10), channelLanes2(c11), fx, fy);
+  const planar = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(levelLanes(r), levelLanes(g)), i16x8.narrow_i32x4_s(levelLanes(b), i32x4.splat(0)));
+  // Back to RGB order; the last four bytes are the next pixels', written after these.
+  v128.store(o, i8x16.swizzle(planar, i8x16(0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, 12, 13, 14, 15)));
 }
 
 function affine(src: usize, dst: usize, h: i32, w: i32, c: i32, m: usize, bilinear: bool, fill: u8): void {
@@ -625,11 +729,6 @@ export function layerPass(
   let next = work + stride;
   const lut = work + 2 * stride;
   const hist = lut + align16(3 * 256);
-  const smoothLevels = hist + 3 * 256 * 4;
-  for (let total = 0; total < SMOOTH_TOTALS; total++) {
-    const clipped = min(max(<f32>total / 13, <f32>0), <f32>255);
-    store<u8>(smoothLevels + total, <u8>Mathf.floor(clipped + 0.5));
-  }
   const fillLevel = toLevel(fill);
   for (let s = 0; s < n; s++) {
     if (!readLevels(x + (<usize>(s * size) << 2), current, size)) return s;
@@ -644,14 +743,17 @@ export function layerPass(
       else if (code == COLOR) {
         if (c == 3) color(current, next, h * w, argument);
         else memory.copy(next, current, size);
-      } else if (code == SHARPNESS) sharpness(current, next, h, w, c, argument, smoothLevels);
-      else if (code == CONTRAST) contrast(current, next, h, w, c, argument);
+      } else if (code == SHARPNESS) sharpness(current, next, h, w, c, argument);
+      else if (code == CONTRAST) contrast(current, next, h, w, c, argument, lut);
       else if (code == CUTOUT) {
         const centre = centres + (<usize>((l * n + s) * 2) << 2);
         cutout(current, next, h, w, c, <i32>Mathf.floor(argument), load<f32>(centre), load<f32>(centre, 4), fillLevel);
       } else if (code == EQUALIZE) equalize(current, next, h, w, c, lut, hist);
-      else if (code == AUTO_CONTRAST) autoContrast(current, next, size, c, lut);
-      else if (code == BRIGHTNESS) blendConstant(current, next, size, 0, argument);
+      else if (code == AUTO_CONTRAST) autoContrast(current, next, size, c, lut, hist);
+      else if (code == BRIGHTNESS) {
+        constantBlendTable(0, argument, lut);
+        applyTable(current, next, size, lut);
+      }
       else if (code == SOLARIZE) solarize(current, next, size, argument);
       else if (code == POSTERIZE) posterize(current, next, size, argument);
       else if (code == INVERT) invert(current, next, size);
