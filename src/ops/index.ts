@@ -4,7 +4,8 @@
  * (a different op per sample, each op run once on the samples that chose it).
  *
  * Images are [N, H, W, C] float32 in [0, 255] (C = 1 or 3); magnitudes are [N] in [0, 1].
- * Outputs are float; `quantizeLikePil` gives the 8-bit image Pillow would store.
+ * Outputs are float; `quantizeLikePil` gives the 8-bit image Pillow would store. A frozen
+ * policy's layers run instead as one 8-bit pass, `applyLayers` in layers.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../util/rng';

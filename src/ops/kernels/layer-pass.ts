@@ -1,6 +1,7 @@
 /**
  * `DraLayerPass`: a frozen policy's layers over a batch in one host kernel, image by
- * image in 8-bit levels (levels8.ts). Inputs: images [N,H,W,C] (read as floor(clip(v)));
+ * image in 8-bit levels: the compiled loops of simd-source/levels.ts where the module
+ * loads, else the JavaScript ones of levels8.ts (the same levels bit for bit). Inputs: images [N,H,W,C] (read as floor(clip(v)));
  * opIndex int32 [L,N] (index into the `ops` attribute, -1 = the layer skips the sample);
  * argument [L,K,N], every op's argument for every sample (K = ops.length); matrix
  * [L,K,N,6], the affine ops' coefficients (zeros for the others); centre [L,N,2],
@@ -12,10 +13,9 @@
  * its block, puts the batch back in order and quantizes, once per layer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { OpName } from '../names';
 import { type HostArray, type OutputSpec, registerHostKernel, runOnHost } from './host';
 import { type LayerPassArrays, simdKernels } from './simd';
-import { ALL_OP_NAMES } from '../names';
+import { ALL_OP_NAMES, type OpName } from '../names';
 import { LEVEL_OPS, type LevelCall, type LevelOp, readLevels } from './levels8';
 
 export const LAYER_PASS = 'DraLayerPass';

@@ -9,7 +9,7 @@
  */
 import type { HostArray } from './host';
 import { clamp255 } from './host';
-import { LUMA, MAX_SMOOTH_TOTAL, smoothTable } from './blend';
+import { LUMA, smoothTable } from './blend';
 import { equalizeTable } from './histogram';
 import { solarizeAddValue, squareSpan } from './pointwise';
 
@@ -83,7 +83,7 @@ function fillScaledDifferences(factor: number): void {
   for (let k = 0; k < 511; k++) scaledDifference[k] = f32(factor * (k - 255));
 }
 
-/** Blend with a per-element degenerate image `degenerate` of the same shape (Sharpness) or per pixel (Color, `perPixel`). */
+/** Blend with a degenerate image: one level per element (Sharpness, channels = 1) or per pixel (Color, channels = 3). */
 function blendWithDegenerate(src: Uint8Array, dst: Uint8Array, degenerate: Uint8Array, channels: number, factor: number): void {
   fillScaledDifferences(factor);
   const t = scaledDifference;
@@ -312,4 +312,3 @@ export function readLevels(x: HostArray, from: number, dst: Uint8Array): boolean
   return finite;
 }
 
-export { MAX_SMOOTH_TOTAL };
