@@ -6,8 +6,11 @@
  *
  * On cpu and wasm one host kernel (kernels/layer-pass.ts) runs every layer image by
  * image; elsewhere the composite runs `applyPerSample` and quantizes, layer by layer.
- * Both give the same levels, bit for bit (test/ops/layers.test.ts). Not differentiable:
- * the DRA search differentiates `applyPerSample` on float images instead.
+ * Both give the same levels, bit for bit (test/ops/layers.test.ts), with one bound:
+ * Contrast's mean grey level is summed exactly by the kernel (as Pillow does) and in
+ * float32 by the tensor ops, which is exact up to 65,793 pixels (2^24 / 255; 256 x 257)
+ * and may round the mean differently beyond. Not differentiable: the DRA search
+ * differentiates `applyPerSample` on float images instead.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { hasHostKernel, runKernel } from './kernels/host';
