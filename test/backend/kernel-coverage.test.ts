@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel } from '../../src/models';
 import { hasHostKernel, setHostKernelsEnabled } from '../../src/ops/kernels/host';
+import { ALL_OP_NAMES } from '../../src/ops';
+import { LAYER_PASS } from '../../src/ops/kernels/layer-pass';
+import { applyLayers } from '../../src/ops/layers';
+import { Rng } from '../../src/util/rng';
 import { SGD_UPDATE } from '../../src/train/sgd-kernel';
 import { SGD } from '../../src/train/optim';
 import { trainStep } from '../../src/train/step';
@@ -46,6 +50,27 @@ describe('kernel coverage of a training step', () => {
       optimizer.dispose();
     });
   }
+
+  it("a frozen policy's 8-bit layer pass, every operator: every dispatched kernel exists in tfjs-node and on wasm", async () => {
+    const rng = new Rng(5);
+    const n = ALL_OP_NAMES.length;
+    const images = tf.randomUniform([n, 12, 10, 3], 0, 255) as tf.Tensor4D;
+    const layers = [0, 1].map((l) => ({
+      opIndex: Int32Array.from({ length: n }, (_, i) => (l === 0 ? i : n - 1 - i)),
+      magnitude: rng.uniform(n),
+      sign: rng.signs(n),
+      cutoutCentre: rng.uniform(2 * n),
+    }));
+    for (const interpolation of ['nearest', 'bilinear'] as const) {
+      setHostKernelsEnabled(false);
+      const record = await recordKernels(() => applyLayers(images, ALL_OP_NAMES, layers, { interpolation })).finally(() => setHostKernelsEnabled(true));
+      assert.ok(!record.topLevel.has(LAYER_PASS), 'the composite ran, not the host kernel');
+      const all = [...record.topLevel, ...record.nested];
+      assert.deepEqual(all.filter((k) => !NODE_KERNELS.has(k)), [], `not registered by tfjs-node (${fixture.provenance})`);
+      assert.deepEqual(all.filter((k) => tf.getKernel(k, 'wasm') === undefined), [], 'not registered on wasm');
+    }
+    images.dispose();
+  });
 
   it('the fixture is a real kernel list (sanity check of what is compared against)', () => {
     assert.ok(NODE_KERNELS.size > 150);
