@@ -115,7 +115,7 @@ export function isAffineOp(name: string): name is AffineOpName {
 /**
  * The per-sample matrices an affine operator warps with, from its argument [N] (shear
  * factor, pixels or degrees) and the image size. The operators below and the 8-bit
- * layer pass (pass.ts) both build their matrices here, so they agree bit for bit.
+ * layer pass (layers.ts) both build their matrices here, so they agree bit for bit.
  */
 export function affineRowsFor(name: AffineOpName, argument: tf.Tensor1D, height: number, width: number): AffineRows {
   switch (name) {

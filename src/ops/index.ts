@@ -164,7 +164,8 @@ export interface ApplyOptions extends Partial<OpOptions> {
   rng?: Rng;
 }
 
-function resolveOptions(options: Partial<GeometryOptions>): GeometryOptions {
+/** The geometry options with their defaults, checked (an error names a bad interpolation or fill). */
+export function resolveOptions(options: Partial<GeometryOptions>): GeometryOptions {
   const interpolation = options.interpolation ?? DEFAULT_GEOMETRY.interpolation;
   const fill = options.fill ?? DEFAULT_GEOMETRY.fill;
   if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
@@ -176,7 +177,8 @@ function resolveOptions(options: Partial<GeometryOptions>): GeometryOptions {
   return { interpolation, fill };
 }
 
-function checkImages(images: tf.Tensor, where: string): asserts images is tf.Tensor4D {
+/** Checks a batch of images: a float32 tensor [N, H, W, C], non-empty, with 1 or 3 channels. */
+export function checkImages(images: tf.Tensor, where: string): asserts images is tf.Tensor4D {
   if (!(images instanceof tf.Tensor)) throw new Error(`${where}: images must be a tf.Tensor [N, H, W, C]`);
   if (images.rank !== 4) throw new Error(`${where}: images must be [N, H, W, C], got shape [${images.shape.join(', ')}]`);
   if (images.dtype !== 'float32') throw new Error(`${where}: images must be float32 in [0, 255], got ${images.dtype}`);

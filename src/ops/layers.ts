@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { hasHostKernel, runKernel } from './kernels/host';
 import { LAYER_PASS, type LayerPassAttrs } from './kernels/layer-pass';
 import { affineRowsFor, isAffineOp } from './geometric';
-import { applyPerSample, DEFAULT_GEOMETRY, type GeometryOptions, OPS } from './index';
+import { applyPerSample, checkImages, type GeometryOptions, OPS, resolveOptions } from './index';
 import { assertOpName, type OpName } from './names';
 import { quantizeLikePil } from './primitives';
 
@@ -33,11 +33,8 @@ export interface LayerPlan {
 }
 
 function checkPlans(images: tf.Tensor4D, ops: readonly OpName[], layers: readonly LayerPlan[], where: string): void {
-  if (!(images instanceof tf.Tensor) || images.rank !== 4 || images.dtype !== 'float32') {
-    throw new Error(`${where}: images must be a float32 tensor [N, H, W, C]`);
-  }
-  const [n, , , c] = images.shape;
-  if (c !== 1 && c !== 3) throw new Error(`${where}: images must have 1 or 3 channels, got ${c}`);
+  checkImages(images, where);
+  const n = images.shape[0];
   for (const name of ops) assertOpName(name, `${where} operator`);
   layers.forEach((layer, l) => {
     const lengths: Array<[string, ArrayLike<number>, number]> = [
@@ -66,10 +63,7 @@ function checkPlans(images: tf.Tensor4D, ops: readonly OpName[], layers: readonl
 export function applyLayers(images: tf.Tensor4D, ops: readonly OpName[], layers: readonly LayerPlan[], options: Partial<GeometryOptions> = {}): tf.Tensor4D {
   checkPlans(images, ops, layers, 'applyLayers');
   if (!hasHostKernel(LAYER_PASS) || layers.length === 0) return applyLayersComposite(images, ops, layers, options);
-  const interpolation = options.interpolation ?? DEFAULT_GEOMETRY.interpolation;
-  const fill = options.fill ?? DEFAULT_GEOMETRY.fill;
-  if (interpolation !== 'nearest' && interpolation !== 'bilinear') throw new Error(`interpolation must be 'nearest' or 'bilinear', got '${String(interpolation)}'`);
-  if (!(typeof fill === 'number' && fill >= 0 && fill <= 255)) throw new Error(`fill must be a number in [0, 255], got ${String(fill)}`);
+  const { interpolation, fill } = resolveOptions(options);
   const [n, h, w] = images.shape;
   return tf.tidy(() => {
     // Every op's argument (and affine matrix) for every sample, from the ops' own
