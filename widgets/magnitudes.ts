@@ -1,8 +1,9 @@
 /**
  * Magnitude distributions: for each operator that takes a magnitude, the mean mu and the
- * band mu ± sigma of the magnitude as it is applied, m = clip(mu + eps sigma, 0, 1), so
- * the band is clipped to [0, 1] too (an unclipped band would show magnitudes no sample
- * ever gets). The marker is coloured by the operator's probability. Equalize,
+ * band mu ± sigma of the magnitude as it is applied, m = clip(mu + eps sigma, 0, scale),
+ * so the band is clipped to [0, scale] too (an unclipped band would show magnitudes no
+ * sample ever gets); scale is the policy's magnitude scale (1 unless set; the axis
+ * extends to it). The marker is coloured by the operator's probability. Equalize,
  * AutoContrast and Invert are left out: their mu and sigma change nothing. A drop-down
  * picks the layer and a slider the recorded step, both client-side.
  */
@@ -25,7 +26,7 @@ export interface MagnitudeDistributionOptions {
 }
 
 export const MAGNITUDE_DISTRIBUTION_DEFAULTS: MagnitudeDistributionOptions = {
-  title: 'Applied magnitude: μ and μ ± σ, clipped to [0, 1]',
+  title: 'Applied magnitude: μ and μ ± σ, clipped to [0, scale]',
   height: 480,
   width: undefined,
   initialLayer: 0,
@@ -45,11 +46,13 @@ export function magnitudeDistributions(snapshots: readonly SnapshotRecord[], opt
   const pmax = Math.max(...snapshots.flatMap((s) => s.policy.layers.flatMap((l) => l.probabilities)));
   // Indices (into the policy's ops) of the operators that take a magnitude.
   const shown = ops.flatMap((name, k) => (takesMagnitude(name) ? [k] : []));
+  const scale = Math.max(...snapshots.map((s) => s.policy.magnitudeScale ?? 1));
   const layerData = (s: SnapshotRecord, d: number) => {
     const layer = s.policy.layers[d]!;
+    const top = s.policy.magnitudeScale ?? 1;
     const mu = shown.map((k) => layer.mu[k]!);
     const sigma = shown.map((k) => layer.sigma[k]!);
-    const above = mu.map((m, i) => round(Math.min(1, m + sigma[i]!) - m));
+    const above = mu.map((m, i) => round(Math.min(top, m + sigma[i]!) - m));
     const below = mu.map((m, i) => round(m - Math.max(0, m - sigma[i]!)));
     return {
       y: mu.map(round),
@@ -76,7 +79,7 @@ export function magnitudeDistributions(snapshots: readonly SnapshotRecord[], opt
       margin: { l: 60, r: 20, t: 70, b: 90 },
       hovermode: 'closest',
       xaxis: { type: 'category', tickangle: -45 },
-      yaxis: { title: { text: 'magnitude' }, range: [-0.05, 1.05] },
+      yaxis: { title: { text: scale === 1 ? 'magnitude' : `magnitude (scale ${scale})` }, range: [-0.05 * scale, 1.05 * scale] },
       updatemenus: layers > 1 ? [groupMenu(traces.map((t) => t.name ?? ''), traces.map((_, d) => d), o.initialLayer)] : [],
     },
     config: { responsive: true, displaylogo: false },

@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkpointExists } from '../search/checkpoint';
-import { resolveSearchConfig, SEARCH_DEFAULTS, type SearchConfig } from '../search/config';
+import { PRESET_NAMES, resolveSearchConfig, SEARCH_DEFAULTS, type SearchConfig } from '../search/config';
 import { loadSearch } from '../search/persist';
 import { DraSearch } from '../search/search';
 import { searchSummary } from '../search/summary';
@@ -26,8 +26,9 @@ export function parseNumberArg(name: string, min = -Infinity, max = Infinity, ra
 }
 
 interface SearchFlags {
-  data: string;
-  model: string;
+  preset?: string;
+  data?: string;
+  model?: string;
   steps?: number;
   epochs?: number;
   seed: number;
@@ -35,23 +36,60 @@ interface SearchFlags {
   testCount?: number;
   out?: string;
   resume?: string;
-  batchSize: number;
-  depth: number;
-  tau: number;
-  lambda: number;
+  batchSize?: number;
+  depth?: number;
+  tau?: number;
+  lambda?: number;
   kl: boolean;
   learnWeights: boolean;
   learnMu: boolean;
   learnSigma: boolean;
   opGradients: boolean;
   secondOrder?: boolean;
-  proxyFraction: number;
-  modelLr: number;
-  policyLr: number;
-  cutout: number;
+  proxyFraction?: number;
+  modelLr?: number;
+  policyLr?: number;
+  cutout?: number;
+  cropFlip?: boolean;
+  magnitudeScale?: number;
+  magnitudeGradient?: 'straight-through' | 'exact';
+  dropout?: number;
   checkpointEvery: number;
   report: boolean;
   force?: boolean;
+}
+
+/** The settings the flags give; unset flags are left to the preset, then the defaults. */
+function settingsFromFlags(flags: SearchFlags): Partial<SearchConfig> {
+  const given: Partial<SearchConfig> = {
+    ...(flags.preset !== undefined ? { preset: flags.preset as SearchConfig['preset'] } : {}),
+    ...(flags.data !== undefined ? { data: flags.data } : {}),
+    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    seed: flags.seed,
+    ...(flags.trainCount !== undefined ? { trainCount: flags.trainCount } : {}),
+    ...(flags.testCount !== undefined ? { testCount: flags.testCount } : {}),
+    ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+    ...(flags.depth !== undefined ? { depth: flags.depth } : {}),
+    ...(flags.tau !== undefined ? { temperature: flags.tau } : {}),
+    ...(flags.lambda !== undefined ? { klWeight: flags.lambda } : {}),
+    ...(flags.proxyFraction !== undefined ? { proxyFraction: flags.proxyFraction } : {}),
+    ...(flags.modelLr !== undefined ? { modelLearningRate: flags.modelLr } : {}),
+    ...(flags.policyLr !== undefined ? { policyLearningRate: flags.policyLr } : {}),
+    ...(flags.cutout !== undefined ? { cutout: flags.cutout } : {}),
+    ...(flags.cropFlip !== undefined ? { randomCropFlip: flags.cropFlip } : {}),
+    ...(flags.magnitudeScale !== undefined ? { magnitudeScale: flags.magnitudeScale } : {}),
+    ...(flags.magnitudeGradient !== undefined ? { magnitudeGradient: flags.magnitudeGradient } : {}),
+    ...(flags.dropout !== undefined ? { dropout: flags.dropout } : {}),
+    ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+  };
+  // Switches that only turn things off are written only when used.
+  if (!flags.kl) given.useKl = false;
+  if (!flags.learnWeights) given.learnWeights = false;
+  if (!flags.learnMu) given.learnMu = false;
+  if (!flags.learnSigma) given.learnSigma = false;
+  if (!flags.opGradients) given.operatorGradients = false;
+  if (flags.secondOrder) given.policyGradient = 'second';
+  return given;
 }
 
 async function writeOutputs(search: DraSearch, out: string): Promise<string | undefined> {
@@ -69,8 +107,9 @@ export function registerSearchCommand(program: Command): void {
   program
     .command('search')
     .description('run a DRA policy search and write policy.json, history.jsonl, report.html and a checkpoint')
-    .option('--data <spec>', 'dataset spec: synthetic:colour, cifar10:<dir>, fashion-mnist[:<dir>], folder:<dir>', SEARCH_DEFAULTS.data)
-    .option('--model <name>', 'model: tiny-cnn, resnet-20, wrn-16-2, wrn-40-2, wrn-28-10, resnet-18, resnet-50', SEARCH_DEFAULTS.model)
+    .addOption(new Option('--preset <name>', `settings to start from: fast-cpu (CPU-sized model and budget, official semantics) or official-cifar (the official CIFAR search: WRN-28-10, batch 128, 8% proxy, 300 steps); flags override it`).choices([...PRESET_NAMES]))
+    .option('--data <spec>', `dataset spec: synthetic:colour, cifar10:<dir>, fashion-mnist[:<dir>], folder:<dir> (default ${SEARCH_DEFAULTS.data})`)
+    .option('--model <name>', `model: tiny-cnn, resnet-20, wrn-16-2, wrn-40-2, wrn-28-10, resnet-18, resnet-50 (default: the preset's, ${SEARCH_DEFAULTS.model} for fast-cpu)`)
     .addOption(new Option('--steps <n>', 'search steps').argParser(parseIntArg('--steps')).conflicts('epochs'))
     .addOption(new Option('--epochs <n>', 'search epochs over the model half of the proxy set').argParser(parseIntArg('--epochs')))
     .option('--seed <s>', 'random seed', parseIntArg('--seed', 0), 0)
@@ -78,20 +117,25 @@ export function registerSearchCommand(program: Command): void {
     .option('--test-count <n>', 'use only the first n test images (synthetic: generate n)', parseIntArg('--test-count'))
     .option('--out <dir>', 'run folder to write (default runs/search-<seed>)')
     .option('--resume <dir>', 'continue the search saved in this run folder')
-    .option('--batch-size <n>', 'batch size of both steps', parseIntArg('--batch-size'), SEARCH_DEFAULTS.batchSize)
-    .option('--depth <d>', 'augmentation layers D', parseIntArg('--depth'), SEARCH_DEFAULTS.depth)
-    .option('--tau <t>', 'Gumbel-softmax temperature', parseNumberArg('--tau', Number.MIN_VALUE, Infinity, '(0, inf)'), SEARCH_DEFAULTS.temperature)
-    .option('--lambda <l>', 'weight of the KL term', parseNumberArg('--lambda', 0, Infinity, '[0, inf)'), SEARCH_DEFAULTS.klWeight)
+    .option('--batch-size <n>', `batch size of both steps (default ${SEARCH_DEFAULTS.batchSize})`, parseIntArg('--batch-size'))
+    .option('--depth <d>', `augmentation layers D (default ${SEARCH_DEFAULTS.depth})`, parseIntArg('--depth'))
+    .option('--tau <t>', `Gumbel-softmax temperature (default ${SEARCH_DEFAULTS.temperature})`, parseNumberArg('--tau', Number.MIN_VALUE, Infinity, '(0, inf)'))
+    .option('--lambda <l>', `weight of the KL term (default ${SEARCH_DEFAULTS.klWeight})`, parseNumberArg('--lambda', 0, Infinity, '[0, inf)'))
     .option('--no-kl', 'drop the KL term from the policy loss')
     .option('--no-learn-weights', 'keep the selecting weights uniform')
     .option('--no-learn-mu', 'keep magnitude means fixed')
     .option('--no-learn-sigma', 'keep magnitude standard deviations fixed')
     .option('--no-op-gradients', 'straight-through gradients for every operator')
     .option('--second-order', 'one-step unrolled (DARTS-style) policy gradient')
-    .option('--proxy-fraction <f>', 'fraction of the training set used as proxy (split in halves)', parseNumberArg('--proxy-fraction', Number.MIN_VALUE, 1, '(0, 1]'), SEARCH_DEFAULTS.proxyFraction)
-    .option('--model-lr <lr>', 'model learning rate (cosine schedule)', parseNumberArg('--model-lr', Number.MIN_VALUE, Infinity, '(0, inf)'), SEARCH_DEFAULTS.modelLearningRate)
-    .option('--policy-lr <lr>', 'policy learning rate (AdamW)', parseNumberArg('--policy-lr', Number.MIN_VALUE, Infinity, '(0, inf)'), SEARCH_DEFAULTS.policyLearningRate)
-    .option('--cutout <px>', 'Cutout side after DRA in the model step (0 = off)', parseIntArg('--cutout', 0), SEARCH_DEFAULTS.cutout)
+    .option('--proxy-fraction <f>', `fraction of the training set used as proxy, split in halves (default ${SEARCH_DEFAULTS.proxyFraction})`, parseNumberArg('--proxy-fraction', Number.MIN_VALUE, 1, '(0, 1]'))
+    .option('--model-lr <lr>', `model learning rate, cosine schedule (default ${SEARCH_DEFAULTS.modelLearningRate})`, parseNumberArg('--model-lr', Number.MIN_VALUE, Infinity, '(0, inf)'))
+    .option('--policy-lr <lr>', `policy learning rate, AdamW (default ${SEARCH_DEFAULTS.policyLearningRate})`, parseNumberArg('--policy-lr', Number.MIN_VALUE, Infinity, '(0, inf)'))
+    .option('--cutout <px>', `Cutout side after DRA in both steps, 0 = off (default ${SEARCH_DEFAULTS.cutout})`, parseIntArg('--cutout', 0))
+    .option('--crop-flip', 'random crop (pad 1/8) and horizontal flip of the model half (default: on unless the dataset\'s labels depend on a flip)')
+    .option('--no-crop-flip', 'no random crop and flip')
+    .option('--magnitude-scale <s>', `upper clip of mu and sampled magnitudes, the official scale (default ${SEARCH_DEFAULTS.magnitudeScale})`, parseNumberArg('--magnitude-scale', Number.MIN_VALUE, 1000, '(0, 1000]'))
+    .addOption(new Option('--magnitude-gradient <kind>', 'straight-through (official) or exact (affine ops also pass their warp\'s magnitude gradient)').choices(['straight-through', 'exact']))
+    .option('--dropout <rate>', `dropout inside wide-ResNet blocks (default ${SEARCH_DEFAULTS.dropout}, as officially)`, parseNumberArg('--dropout', 0, 0.99, '[0, 0.99]'))
     .option('--checkpoint-every <n>', 'save the run folder every n steps', parseIntArg('--checkpoint-every'), 50)
     .option('--no-report', 'do not write report.html')
     .option('--force', 'start afresh even if --out already holds a search (it is replaced at the first save)')
@@ -107,27 +151,7 @@ export function registerSearchCommand(program: Command): void {
       } else {
         out = resolve(flags.out ?? `runs/search-${flags.seed}`);
         if (!flags.force && existsSync(join(out, 'checkpoint', 'manifest.json'))) throw new Error(`--out ${out} already holds a search; use --resume ${out} to continue it or choose another folder`);
-        const partial: Partial<SearchConfig> = {
-          data: flags.data,
-          model: flags.model,
-          seed: flags.seed,
-          ...(flags.trainCount !== undefined ? { trainCount: flags.trainCount } : {}),
-          ...(flags.testCount !== undefined ? { testCount: flags.testCount } : {}),
-          batchSize: flags.batchSize,
-          depth: flags.depth,
-          temperature: flags.tau,
-          klWeight: flags.lambda,
-          useKl: flags.kl,
-          learnWeights: flags.learnWeights,
-          learnMu: flags.learnMu,
-          learnSigma: flags.learnSigma,
-          operatorGradients: flags.opGradients,
-          policyGradient: flags.secondOrder ? 'second' : 'first',
-          proxyFraction: flags.proxyFraction,
-          modelLearningRate: flags.modelLr,
-          policyLearningRate: flags.policyLr,
-          cutout: flags.cutout,
-        };
+        const partial = settingsFromFlags(flags);
         resolveSearchConfig(partial); // fail on bad flags before loading data
         if (flags.epochs !== undefined) {
           // Steps per epoch depend on the proxy size, known once the data is loaded.
@@ -135,11 +159,12 @@ export function registerSearchCommand(program: Command): void {
           partial.steps = flags.epochs * probe.stepsPerEpoch;
           probe.dispose();
         } else {
-          partial.steps = flags.steps ?? SEARCH_DEFAULTS.steps;
+          partial.steps = flags.steps ?? resolveSearchConfig(partial).steps;
         }
         search = await DraSearch.create({ ...partial, ...(backend ? { backend } : {}) });
       }
-      process.stderr.write(`backend: ${search.backend.backend}; data: ${search.dataset.description}; model: ${search.config.model} (${search.model.parameterCount()} parameters); proxy halves: ${search.proxy.model.count} + ${search.proxy.policy.count}\n`);
+      process.stderr.write(`backend: ${search.backend.backend}; preset: ${search.config.preset}; data: ${search.dataset.description}; model: ${search.config.model} (${search.model.parameterCount()} parameters); proxy halves: ${search.proxy.model.count} + ${search.proxy.policy.count}\n`);
+      for (const note of search.notes) process.stderr.write(`note: ${note}\n`);
       const controller = new AbortController();
       const onSigint = () => {
         if (controller.signal.aborted) process.exit(130);

@@ -20,6 +20,7 @@ interface TrainFlags {
   batchSize: number;
   lr: number;
   cutout: number;
+  cropFlip?: boolean;
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -28,7 +29,7 @@ export function registerTrainCommand(program: Command): void {
     .description('train a model with a frozen policy and evaluate it on the held-out split')
     .option('--data <spec>', 'dataset spec', 'synthetic:colour')
     .option('--model <name>', 'model name', 'tiny-cnn')
-    .option('--policy <policy>', 'policy.json, a run folder, rand-m9-n2[-mstd0.5], trivial or none', 'none')
+    .option('--policy <policy>', 'policy.json, a run folder, rand-m9-n2[-mstd0.5], trivial, none, or official:<name> (a policy published with the official DRA code: wrn-28-10-cifar10, pyramidnet-shakedrop-cifar10, wrn-28-10-cifar100, pyramidnet-shakedrop-cifar100, resnet-50-imagenet, resnet-200-imagenet, deit-tiny-imagenet)', 'none')
     .option('--epochs <n>', 'training epochs', parseIntArg('--epochs'), 10)
     .option('--seed <s>', 'random seed', parseIntArg('--seed', 0), 0)
     .option('--train-count <n>', 'use only the first n training images (synthetic: generate n)', parseIntArg('--train-count'))
@@ -36,7 +37,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--out <dir>', 'folder for result.json', 'runs/train')
     .option('--batch-size <n>', 'batch size', parseIntArg('--batch-size'), TRAIN_DEFAULTS.batchSize)
     .option('--lr <lr>', 'initial learning rate (cosine schedule)', parseNumberArg('--lr', Number.MIN_VALUE, Infinity, '(0, inf)'), TRAIN_DEFAULTS.learningRate)
-    .option('--cutout <px>', 'Cutout side after the policy (0 = off)', parseIntArg('--cutout', 0), TRAIN_DEFAULTS.cutout)
+    .option('--cutout <px>', 'Cutout side after the policy (0 = off; the official final training uses 16)', parseIntArg('--cutout', 0), TRAIN_DEFAULTS.cutout)
+    .option('--crop-flip', 'random crop (pad 1/8) and horizontal flip before the policy, as the official final training does')
     .action(async (flags: TrainFlags) => {
       const policySpec = /\.json$/.test(flags.policy) || !/^(rand-|trivial|none|ta$)/.test(flags.policy) ? (flags.policy.endsWith('.json') ? flags.policy : join(flags.policy, 'policy.json')) : flags.policy;
       const policy = loadFrozenPolicy(policySpec);
@@ -56,6 +58,7 @@ export function registerTrainCommand(program: Command): void {
         batchSize: flags.batchSize,
         learningRate: flags.lr,
         cutout: flags.cutout,
+        randomCropFlip: flags.cropFlip === true,
         onEpoch: (e) => {
           process.stderr.write(`epoch ${e.epoch}/${flags.epochs} train loss ${e.trainLoss.toFixed(3)} acc ${e.trainAccuracy.toFixed(3)} | test loss ${e.testLoss.toFixed(3)} acc ${e.testAccuracy.toFixed(3)} (${e.seconds.toFixed(1)} s)\n`);
         },

@@ -109,8 +109,30 @@ export class BatchSampler {
   }
 }
 
-/** The images at `indices` as float32 NHWC in [0, 255] and their labels as int32. */
-export function toTensors(set: ImageSet, indices: ArrayLike<number>): { images: tf.Tensor4D; labels: tf.Tensor1D } {
+/**
+ * Random crop and horizontal flip, the standard CIFAR pipeline the official DRA code
+ * runs before its augmentation: each image is zero-padded by `padding` pixels on every
+ * side, a window of the original size is cut at a uniform offset in [0, 2 padding], and
+ * the window is mirrored left-right with probability 1/2.
+ */
+export interface CropFlip {
+  rng: Rng;
+  /** Zero padding on each side (the official code uses side // 8: 4 at 32 px). */
+  padding: number;
+}
+
+/** The padding the official pipeline uses for an image side: side // 8. */
+export function cropPaddingFor(side: number): number {
+  return Math.floor(side / 8);
+}
+
+/**
+ * The images at `indices` as float32 NHWC in [0, 255] and their labels as int32; with
+ * `cropFlip`, each image randomly cropped and flipped on the way (draws: row offset,
+ * column offset, flip, per image in order).
+ */
+export function toTensors(set: ImageSet, indices: ArrayLike<number>, cropFlip?: CropFlip): { images: tf.Tensor4D; labels: tf.Tensor1D } {
+  if (cropFlip) return toTensorsCropFlip(set, indices, cropFlip);
   const per = set.height * set.width * set.channels;
   const pixels = new Float32Array(indices.length * per);
   const labels = new Int32Array(indices.length);
@@ -125,6 +147,41 @@ export function toTensors(set: ImageSet, indices: ArrayLike<number>): { images: 
   }
   return {
     images: tf.tensor4d(pixels, [indices.length, set.height, set.width, set.channels], 'float32'),
+    labels: tf.tensor1d(labels, 'int32'),
+  };
+}
+
+function toTensorsCropFlip(set: ImageSet, indices: ArrayLike<number>, { rng, padding }: CropFlip): { images: tf.Tensor4D; labels: tf.Tensor1D } {
+  if (!Number.isInteger(padding) || padding < 0) throw new RangeError(`crop padding must be a non-negative integer, got ${padding}`);
+  const { height: h, width: w, channels: c } = set;
+  const per = h * w * c;
+  const pixels = new Float32Array(indices.length * per);
+  const labels = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const index = indices[i]!;
+    if (!Number.isInteger(index) || index < 0 || index >= set.count) {
+      throw new RangeError(`image index ${index} is out of range for a set of ${set.count} images`);
+    }
+    const dy = rng.int(2 * padding + 1) - padding;
+    const dx = rng.int(2 * padding + 1) - padding;
+    const flip = rng.next() < 0.5;
+    const src = index * per;
+    const dst = i * per;
+    for (let y = 0; y < h; y++) {
+      const sy = y + dy;
+      if (sy < 0 || sy >= h) continue; // the zero padding
+      for (let x = 0; x < w; x++) {
+        const sx = (flip ? w - 1 - x : x) + dx;
+        if (sx < 0 || sx >= w) continue;
+        const from = src + (sy * w + sx) * c;
+        const to = dst + (y * w + x) * c;
+        for (let k = 0; k < c; k++) pixels[to + k] = set.images[from + k]!;
+      }
+    }
+    labels[i] = set.labels[index]!;
+  }
+  return {
+    images: tf.tensor4d(pixels, [indices.length, h, w, c], 'float32'),
     labels: tf.tensor1d(labels, 'int32'),
   };
 }

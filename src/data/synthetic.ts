@@ -39,6 +39,8 @@ export interface SyntheticInfo {
   partlyDestroyingOps: readonly OpName[];
   /** Operators that leave what the rule reads intact at every magnitude. */
   harmlessOps: readonly OpName[];
+  /** Whether a horizontal flip changes what the rule reads (orientation: 30 degrees becomes 150). */
+  flipChangesLabels: boolean;
   /** Why each operator is in its list, or in neither. */
   opNotes: Readonly<Partial<Record<OpName, string>>>;
   /** The planted rule as a function of one HWC uint8 image: class index, or -1 when the cue is gone. */
@@ -362,6 +364,7 @@ export const SYNTHETIC_DATASETS: Readonly<Record<'colour' | 'orientation', Synth
       TranslateY: 'object centres are 11 or more pixels from the border, so part stays in frame after 10 pixels (0%)',
       Rotate: 'moves pixels, hue kept (0%)',
     },
+    flipChangesLabels: false,
     oracle: colourOracle,
   },
   orientation: {
@@ -387,6 +390,7 @@ export const SYNTHETIC_DATASETS: Readonly<Record<'colour' | 'orientation', Synth
       TranslateY: 'the stripes fill the frame, so a shift shows the same direction (0%)',
       Cutout: 'hides a small square of a pattern that fills the frame (at most 3%)',
     },
+    flipChangesLabels: true,
     oracle: orientationOracle,
   },
 };
@@ -449,6 +453,7 @@ export function generateSynthetic(name: string, options: SyntheticOptions = {}, 
     classNames: info.classNames,
     train: generateSet(key, trainCount, height, width, trainRng),
     test: generateSet(key, testCount, height, width, testRng),
+    flipChangesLabels: info.flipChangesLabels,
     description: `synthetic:${key} (seed ${seed}): ${trainCount} train / ${testCount} test, ${height}x${width}x3, ${info.classNames.length} classes; ${info.plantedRule}`,
   };
 }

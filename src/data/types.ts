@@ -22,4 +22,9 @@ export interface Dataset {
   readonly test: ImageSet;
   /** One line on what it is (for reports). */
   readonly description: string;
+  /**
+   * True when a horizontal flip changes the label (a planted orientation rule): the
+   * search's random crop and flip is then off unless asked for.
+   */
+  readonly flipChangesLabels?: boolean;
 }

@@ -19,10 +19,12 @@ function architecture(name: string, options: ModelOptions): Architecture {
   }
   const channels = inputShape[2];
   const affine = options.affineBatchNorm ?? true;
+  const dropoutRate = options.dropout ?? 0;
+  if (!(dropoutRate >= 0 && dropoutRate < 1)) throw new Error(`dropout must be in [0, 1), got ${dropoutRate}`);
   switch (name) {
-    case 'wrn-28-10': return wideResNet(28, 10, channels, numClasses, affine);
-    case 'wrn-40-2': return wideResNet(40, 2, channels, numClasses, affine);
-    case 'wrn-16-2': return wideResNet(16, 2, channels, numClasses, affine);
+    case 'wrn-28-10': return wideResNet(28, 10, channels, numClasses, affine, dropoutRate);
+    case 'wrn-40-2': return wideResNet(40, 2, channels, numClasses, affine, dropoutRate);
+    case 'wrn-16-2': return wideResNet(16, 2, channels, numClasses, affine, dropoutRate);
     case 'resnet-20': return cifarResNet(20, channels, numClasses, affine);
     case 'resnet-18': return imageNetResNet('basic', [2, 2, 2, 2], channels, numClasses, affine);
     case 'resnet-50': return imageNetResNet('bottleneck', [3, 4, 6, 3], channels, numClasses, affine);

@@ -45,6 +45,20 @@ export interface ForwardContext {
   params: readonly tf.Variable[];
   training: boolean;
   stateUpdates: StateUpdate[] | undefined;
+  /** Seeds of dropout masks; dropout is off without it or outside training. */
+  dropoutSeeds?: { nextUint32(): number } | undefined;
+}
+
+/**
+ * Inverted dropout: zeroes each activation with probability `rate` and scales the rest
+ * by 1 / (1 - rate), in training mode with a seed source; the identity otherwise. The
+ * mask comes from tf.randomUniform with a seed drawn from the caller's generator, so
+ * the same seeds give the same masks.
+ */
+export function dropout(ctx: ForwardContext, x: tf.Tensor4D, rate: number): tf.Tensor4D {
+  if (!(rate > 0) || !ctx.training || !ctx.dropoutSeeds) return x;
+  const keep = tf.step(tf.sub(tf.randomUniform(x.shape, 0, 1, 'float32', ctx.dropoutSeeds.nextUint32()), rate));
+  return tf.mul(x, tf.mul(keep, 1 / (1 - rate))) as tf.Tensor4D;
 }
 
 export type Layer = (ctx: ForwardContext, x: tf.Tensor4D) => tf.Tensor4D;

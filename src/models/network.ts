@@ -53,7 +53,7 @@ export class FunctionalModel implements Model {
     }
     return tf.tidy(() => {
       const x = tf.add(tf.mul(images, this.scale), this.offset) as tf.Tensor4D;
-      return this.architecture.forward({ params: this.params, training: options.training, stateUpdates: options.stateUpdates }, x);
+      return this.architecture.forward({ params: this.params, training: options.training, stateUpdates: options.stateUpdates, dropoutSeeds: options.dropoutSeeds }, x);
     });
   }
 

@@ -16,6 +16,11 @@ export interface ApplyOptions {
    * when absent, no running statistics are updated.
    */
   stateUpdates?: StateUpdate[];
+  /**
+   * Draws the seeds of this forward's dropout masks (training mode only; models built
+   * with a dropout rate). Without it a training-mode forward drops nothing.
+   */
+  dropoutSeeds?: { nextUint32(): number };
 }
 
 /**
@@ -45,4 +50,9 @@ export interface ModelOptions {
   affineBatchNorm?: boolean;
   /** Seed for the weight initialisation (same seed, same weights). */
   seed?: number;
+  /**
+   * Dropout rate inside each wide-ResNet block (between its two convolutions, as in the
+   * official DRA search model, which uses 0.3); other models have no dropout. Default 0.
+   */
+  dropout?: number;
 }

@@ -265,7 +265,7 @@ export class Dashboard {
       lossCurves(steps, { title: 'Losses', height: 420, showAccuracy: true }),
       probabilityHeatmap(snapshots, { title: 'Operator probabilities' }),
     ];
-    if (this.options.showMagnitudes) figures.push(magnitudeDistributions(snapshots, { title: 'Magnitudes: μ, μ ± σ clipped to [0, 1]', height: 380 }));
+    if (this.options.showMagnitudes) figures.push(magnitudeDistributions(snapshots, { title: 'Magnitudes: μ, μ ± σ clipped to [0, scale]', height: 380 }));
     const status = this.statusLine();
     const last = lastStepText(steps[steps.length - 1]);
     const note = this.errorText ? `error: ${this.errorText}` : this.stopNote;

@@ -19,11 +19,27 @@ export function autoContrast(images: tf.Tensor4D): tf.Tensor4D {
   return autoContrastComposite(images);
 }
 
+/**
+ * A channel's minimum or maximum whose gradient is split equally among the elements
+ * equal to it, as TensorFlow's reduce_min/max gradients do (tfjs's give every tied
+ * element the whole gradient). Forward: exactly the extreme.
+ */
+function tiedExtreme(images: tf.Tensor4D, which: 'min' | 'max'): tf.Tensor4D {
+  return tf.tidy(() => {
+    const extreme = stopGradient(which === 'min' ? tf.min(images, [1, 2], true) : tf.max(images, [1, 2], true));
+    // 1 where an element equals the extreme: |x - e| is 0 there and >= 1 ulp elsewhere;
+    // made with step so no comparison (gradient-less in tfjs) sits on the tape.
+    const tie = stopGradient(tf.sub(1, tf.step(tf.abs(tf.sub(images, extreme)))));
+    const ties = tf.sum(tie, [1, 2], true);
+    return tf.add(extreme, tf.div(tf.sum(tf.mul(tf.sub(images, stopGradient(images)), tie), [1, 2], true), ties)) as tf.Tensor4D;
+  });
+}
+
 /** `autoContrast` from tf ops, for backends without the host kernel. */
 export function autoContrastComposite(images: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
-    const lo = tf.min(images, [1, 2], true);
-    const hi = tf.max(images, [1, 2], true);
+    const lo = tiedExtreme(images, 'min');
+    const hi = tiedExtreme(images, 'max');
     const range = tf.sub(hi, lo);
     // 1 for a flat channel; computed from a stopped value so no comparison sits on the
     // gradient path, and used to keep the division finite.

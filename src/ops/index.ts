@@ -3,7 +3,11 @@
  * batched entry points `applyOp` (one op, per-sample magnitudes) and `applyPerSample`
  * (a different op per sample, each op run once on the samples that chose it).
  *
- * Images are [N, H, W, C] float32 in [0, 255] (C = 1 or 3); magnitudes are [N] in [0, 1].
+ * Images are [N, H, W, C] float32 in [0, 255] (C = 1 or 3); magnitudes are [N], 0 to 1 over
+ * each op's documented range. A magnitude above 1 (a policy with magnitude scale > 1)
+ * extends the op's linear map as the official DRA ops do: Rotate at 1.5 turns 45 degrees,
+ * Posterize drops int(4 m) bits (all 8 from m = 2), Solarize's threshold goes below 0
+ * (every level inverted), the blends' factor leaves [0.1, 1.9] (clipped to [0, 255]).
  * Outputs are float; `quantizeLikePil` gives the 8-bit image Pillow would store. A frozen
  * policy's layers run instead as one 8-bit pass, `applyLayers` in layers.ts.
  */

@@ -24,7 +24,7 @@ import { quantizeLikePil } from './primitives';
 export interface LayerPlan {
   /** Index into the ops, or -1 where the layer leaves the sample alone. */
   opIndex: Int32Array;
-  /** Magnitudes in [0, 1]. */
+  /** Magnitudes >= 0 (1 is the top of each op's documented range; above it the maps extend linearly). */
   magnitude: Float32Array;
   /** +-1 per sample; ignored by unsigned ops. */
   sign: Float32Array;
@@ -50,7 +50,7 @@ function checkPlans(images: tf.Tensor4D, ops: readonly OpName[], layers: readonl
       const k = layer.opIndex[i]!;
       if (!Number.isInteger(k) || k < -1 || k >= ops.length) throw new Error(`${where}: layer ${l}: opIndex[${i}] = ${k} is outside [-1, ${ops.length - 1}]`);
       const m = layer.magnitude[i]!;
-      if (!(m >= 0 && m <= 1)) throw new Error(`${where}: layer ${l}: magnitude[${i}] = ${m} is outside [0, 1]`);
+      if (!(m >= 0 && Number.isFinite(m))) throw new Error(`${where}: layer ${l}: magnitude[${i}] = ${m} must be a finite number >= 0`);
       if (layer.sign[i] !== 1 && layer.sign[i] !== -1) throw new Error(`${where}: layer ${l}: sign[${i}] = ${layer.sign[i]} must be +1 or -1`);
     }
   });

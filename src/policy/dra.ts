@@ -5,7 +5,8 @@
  * second-order policy gradient needs the same augmentation under several model weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPerSample, stopGradient, straightThroughMagnitude, type GeometryOptions } from '../ops';
+import { applyPerSample, OPS, stopGradient, type GeometryOptions } from '../ops';
+import { isAffineOp } from '../ops/geometric';
 import { DRA_OP_NAMES, type OpName } from '../ops/names';
 import type { PolicySnapshot } from '../search/record';
 import { Rng } from '../util/rng';
@@ -21,7 +22,11 @@ export interface DraPolicyConfig {
   temperature: number;
   /** Range of the per-sample apply probability p ~ U(min, max). */
   applyProbability: [number, number];
-  /** Upper clip of mu (the paper's `scale`). */
+  /**
+   * Upper clip of mu and of each sampled magnitude (the official code's `scale`). Above
+   * 1 every op's linear map extends past its documented range (Rotate at 1.5 turns 45
+   * degrees), as the official ops do; its ResNet-200 ImageNet search used 3.
+   */
   magnitudeScale: number;
   initialWeight: number;
   initialMu: number;
@@ -35,8 +40,20 @@ export interface DraPolicyConfig {
    * allows). When false every op is straight-through: the paper's "w/o operator gradient".
    */
   operatorGradients: boolean;
+  /**
+   * How a magnitude gets its gradient. 'straight-through' (official): only through
+   * x + m - stopgrad(m) in front of the op, plus the op's own argument gradient where the
+   * official TensorFlow op has one (the blends' factor, SolarizeAdd's addend); the affine
+   * ops' warp coordinates pass none, as TF's image transform does. 'exact' (an
+   * extension): the affine ops also pass the exact gradient of the bilinear warp w.r.t.
+   * their matrix, hence their magnitude.
+   */
+  magnitudeGradient: MagnitudeGradient;
   geometry: GeometryOptions;
 }
+
+export type MagnitudeGradient = 'straight-through' | 'exact';
+export const MAGNITUDE_GRADIENTS: readonly MagnitudeGradient[] = ['straight-through', 'exact'];
 
 export const DRA_POLICY_DEFAULTS: DraPolicyConfig = {
   depth: 2,
@@ -51,6 +68,7 @@ export const DRA_POLICY_DEFAULTS: DraPolicyConfig = {
   learnMu: true,
   learnSigma: true,
   operatorGradients: true,
+  magnitudeGradient: 'straight-through',
   geometry: { interpolation: 'bilinear', fill: 0 },
 };
 
@@ -83,7 +101,8 @@ function checkConfig(config: DraPolicyConfig): void {
   if (!(config.temperature > 0)) problems.push(`temperature must be > 0, got ${config.temperature}`);
   const [lo, hi] = config.applyProbability;
   if (!(lo >= 0 && hi <= 1 && lo <= hi)) problems.push(`applyProbability must be [min, max] within [0, 1], got [${lo}, ${hi}]`);
-  if (!(config.magnitudeScale > 0)) problems.push(`magnitudeScale must be > 0, got ${config.magnitudeScale}`);
+  if (!MAGNITUDE_GRADIENTS.includes(config.magnitudeGradient)) problems.push(`magnitudeGradient must be one of ${MAGNITUDE_GRADIENTS.join(', ')}, got '${String(config.magnitudeGradient)}'`);
+  if (!(config.magnitudeScale > 0 && Number.isFinite(config.magnitudeScale))) problems.push(`magnitudeScale must be > 0, got ${config.magnitudeScale}`);
   if (!(config.initialMu >= 0 && config.initialMu <= config.magnitudeScale)) problems.push(`initialMu must be in [0, magnitudeScale], got ${config.initialMu}`);
   if (!(config.initialSigma >= 0 && config.initialSigma <= 1)) problems.push(`initialSigma must be in [0, 1], got ${config.initialSigma}`);
   if (problems.length) throw new Error(`invalid DRA policy configuration: ${problems.join('; ')}`);
@@ -175,16 +194,21 @@ export class DraPolicy {
   }
 
   /**
-   * Augments a batch with a draw, differentiably w.r.t. (w, mu, sigma) and the images.
-   * Per layer: h = hard Gumbel-softmax (forward one-hot, backward the soft sample's
-   * gradient); m = clip(mu + eps sigma) of the chosen op; the op sees x + m - stopgrad(m)
-   * so every op passes a (straight-through) gradient to its magnitude; the layer output
-   * is op(x) h_chosen + sum of the other h (which are 0 forward but give every weight a
-   * gradient). `weightValues` are w's current values (read once per step by the caller).
+   * Augments a batch with a draw, differentiably w.r.t. (w, mu, sigma) and the images,
+   * as the official `DifferentiableRandAugment.call` does per sample. Per layer:
+   * h = hard Gumbel-softmax (forward one-hot, backward the soft sample's gradient);
+   * m = clip(mu + eps sigma, 0, scale) of the chosen op; where the apply gate is open the
+   * op sees x + m - stopgrad(m), so every op passes a (straight-through) gradient to its
+   * magnitude, and where it is closed the sample passes x untouched (no magnitude
+   * gradient); the layer output is op(x) h_chosen + sum of the other h (which are 0
+   * forward but give every weight a gradient). `weightValues` are w's current values
+   * (read once per step by the caller).
    */
   augmentWith(images: tf.Tensor4D, draw: PolicyDraw, weightValues: Float32Array, trace?: AugmentTrace): tf.Tensor4D {
     const n = images.shape[0];
     const k = this.ops.length;
+    // Which ops take their magnitude's gradient only through the straight-through term.
+    const argumentGradient = this.ops.map((name) => OPS[name].magnitudeGradient && (this.config.magnitudeGradient === 'exact' || !isAffineOp(name)));
     return tf.tidy(() => {
       let x = images;
       for (let d = 0; d < this.depth; d++) {
@@ -221,10 +245,20 @@ export class DraPolicy {
         ) as tf.Tensor1D;
         const opIndex = new Int32Array(n);
         const applied = draw.applied[d]!;
-        for (let i = 0; i < n; i++) opIndex[i] = applied[i] ? chosen[i]! : -1;
-
-        const xm = straightThroughMagnitude(x, m);
-        let y = applyPerSample(xm, this.ops, opIndex, m, draw.sign[d]!, { ...this.config.geometry, cutoutCentre: tf.tensor2d(draw.cutoutCentre[d]!, [n, 2]) });
+        const gate = new Float32Array(n);
+        const ownGradient = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          opIndex[i] = applied[i] ? chosen[i]! : -1;
+          gate[i] = applied[i] ? 1 : 0;
+          ownGradient[i] = applied[i] && argumentGradient[chosen[i]!] ? 1 : 0;
+        }
+        // x + m - stopgrad(m) only where the gate is open: a closed gate returns x itself.
+        const xm = tf.add(x, tf.reshape(tf.mul(tf.sub(m, stopGradient(m)), tf.tensor1d(gate)), [n, 1, 1, 1])) as tf.Tensor4D;
+        // The magnitude the op computes its argument from: m where the op's own argument
+        // gradient counts, stopgrad(m) elsewhere (the same values forward).
+        const own = tf.tensor1d(ownGradient);
+        const opMagnitude = tf.add(tf.mul(m, own), tf.mul(stopGradient(m), tf.sub(1, own))) as tf.Tensor1D;
+        let y = applyPerSample(xm, this.ops, opIndex, opMagnitude, draw.sign[d]!, { ...this.config.geometry, cutoutCentre: tf.tensor2d(draw.cutoutCentre[d]!, [n, 2]) });
         if (!this.config.operatorGradients) y = tf.add(xm, stopGradient(tf.sub(y, xm))) as tf.Tensor4D;
         x = tf.add(tf.mul(y, tf.reshape(hChosen, [n, 1, 1, 1])), tf.reshape(hOthers, [n, 1, 1, 1])) as tf.Tensor4D;
 
@@ -276,8 +310,9 @@ export class DraPolicy {
       format: POLICY_FORMAT,
       version: POLICY_VERSION,
       ops: [...this.ops],
-      layers: w.map((row, d) => ({ weights: row, probabilities: softmax(row), mu: mu[d]!.map((v) => Math.min(1, Math.max(0, v))), sigma: sigma[d]!.map((v) => Math.min(1, Math.max(0, v))) })),
+      layers: w.map((row, d) => ({ weights: row, probabilities: softmax(row), mu: mu[d]!.map((v) => Math.min(this.config.magnitudeScale, Math.max(0, v))), sigma: sigma[d]!.map((v) => Math.min(1, Math.max(0, v))) })),
       applyProbability: [...this.config.applyProbability],
+      magnitudeScale: this.config.magnitudeScale,
       ...(meta ? { meta } : {}),
     };
   }

@@ -9,7 +9,8 @@ import { OPS, type GeometryOptions } from '../ops';
 import { applyLayers, type LayerPlan } from '../ops/layers';
 import { DRA_OP_NAMES, type OpName } from '../ops/names';
 import { Rng } from '../util/rng';
-import { POLICY_FORMAT, POLICY_VERSION, readPolicyFile, validatePolicy, type PolicyFile } from './schema';
+import { OFFICIAL_POLICY_PREFIX, officialPolicy } from './official';
+import { magnitudeScaleOf, POLICY_FORMAT, POLICY_VERSION, readPolicyFile, validatePolicy, type PolicyFile } from './schema';
 
 /** Per-sample random choices of one layer: plain arrays, replayable (opIndex -1 where the apply gate said no). */
 export type LayerDraw = LayerPlan;
@@ -42,6 +43,7 @@ export class FrozenPolicy {
   sample(n: number, rng: Rng): LayerDraw[] {
     const [pMin, pMax] = this.file.applyProbability;
     const uniformMagnitude = this.file.magnitudeDistribution === 'uniform';
+    const scale = magnitudeScaleOf(this.file);
     return this.file.layers.map((layer) => {
       const opIndex = new Int32Array(n);
       const magnitude = new Float32Array(n);
@@ -52,7 +54,7 @@ export class FrozenPolicy {
         const applied = rng.next() < p;
         const m = uniformMagnitude ? rng.next() : layer.mu[op]! + layer.sigma[op]! * (rng.normal(1)[0] ?? 0);
         opIndex[i] = applied ? op : -1;
-        magnitude[i] = Math.min(1, Math.max(0, m));
+        magnitude[i] = Math.min(scale, Math.max(0, m));
       }
       return { opIndex, magnitude, sign, cutoutCentre: rng.uniform(2 * n) };
     });
@@ -154,7 +156,7 @@ export function parsePolicyString(text: string): FrozenPolicy {
   if (trimmed === 'none') return noAugmentation();
   if (trimmed === 'trivial' || trimmed === 'ta' || trimmed === 'trivialaugment') return trivialAugment();
   const parts = trimmed.split('-');
-  if (parts[0] !== 'rand') throw new Error(`unknown policy string '${text}'; expected rand-m<M>-n<N>[-mstd<S>][-p<P>], trivial or none`);
+  if (parts[0] !== 'rand') throw new Error(`unknown policy string '${text}'; expected rand-m<M>-n<N>[-mstd<S>][-p<P>], trivial, none or official:<name>`);
   const values: Record<string, number> = { n: 2, mstd: 0, p: 1 };
   let sawM = false;
   for (const part of parts.slice(1)) {
@@ -167,8 +169,12 @@ export function parsePolicyString(text: string): FrozenPolicy {
   return randAugment({ n: values.n!, m: values.m!, mstd: values.mstd!, p: values.p! });
 }
 
-/** Resolves a policy argument: a path to policy.json, or a config string. */
+/**
+ * Resolves a policy argument: a path to policy.json, `official:<name>` (a policy
+ * published with the official DRA code, see OFFICIAL_POLICY_NAMES), or a config string.
+ */
 export function loadFrozenPolicy(spec: string): FrozenPolicy {
+  if (spec.startsWith(OFFICIAL_POLICY_PREFIX)) return new FrozenPolicy(officialPolicy(spec.slice(OFFICIAL_POLICY_PREFIX.length)));
   if (spec.endsWith('.json') || spec.includes('/')) return new FrozenPolicy(readPolicyFile(spec));
   return parsePolicyString(spec);
 }

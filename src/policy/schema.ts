@@ -9,14 +9,19 @@ import { DRA_OP_NAMES, isOpName, type OpName } from '../ops/names';
 import type { PolicySnapshot } from '../search/record';
 
 export const POLICY_FORMAT = 'dralab.policy';
-export const POLICY_VERSION = 1;
+/**
+ * Version 2 added `magnitudeScale` (mu may exceed 1 up to it); version 1 files, whose
+ * magnitudes are all in [0, 1], still load (as scale 1).
+ */
+export const POLICY_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 
 const unitInterval = z.number().finite().min(0).max(1);
 
 const layerSchema = z.object({
   weights: z.array(z.number().finite()).optional(),
   probabilities: z.array(unitInterval),
-  mu: z.array(unitInterval),
+  mu: z.array(z.number().finite().min(0)),
   sigma: z.array(unitInterval),
 });
 
@@ -27,6 +32,7 @@ const policySchema = z.object({
   layers: z.array(layerSchema).min(1),
   applyProbability: z.tuple([unitInterval, unitInterval]),
   magnitudeDistribution: z.enum(['normal', 'uniform']).optional(),
+  magnitudeScale: z.number().finite().positive().optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -46,7 +52,14 @@ export interface PolicyFile {
   layers: PolicyFileLayer[];
   applyProbability: [number, number];
   magnitudeDistribution?: 'normal' | 'uniform';
+  /** Upper clip of mu and of every sampled magnitude (the official `scale`); 1 when absent. */
+  magnitudeScale?: number;
   meta?: Record<string, unknown>;
+}
+
+/** A policy's magnitude scale (1 for files without one). */
+export function magnitudeScaleOf(policy: Pick<PolicyFile, 'magnitudeScale'>): number {
+  return policy.magnitudeScale ?? 1;
 }
 
 export class PolicyFileError extends Error {
@@ -74,7 +87,9 @@ export function validatePolicy(value: unknown, source = '(in memory)'): PolicyFi
   }
   const policy = parsed.data;
   const problems: string[] = [];
-  if (policy.version !== POLICY_VERSION) problems.push(`version: expected ${POLICY_VERSION}, got ${policy.version}`);
+  if (!READABLE_VERSIONS.includes(policy.version)) problems.push(`version: expected one of ${READABLE_VERSIONS.join(', ')}, got ${policy.version}`);
+  if (policy.version < 2 && policy.magnitudeScale !== undefined) problems.push(`magnitudeScale: needs version 2 or later, the file says version ${policy.version}`);
+  const scale = policy.magnitudeScale ?? 1;
   policy.ops.forEach((name, i) => {
     if (!isOpName(name)) problems.push(`ops[${i}]: unknown operator '${name}'; expected one of ${DRA_OP_NAMES.join(', ')}, Identity`);
   });
@@ -85,6 +100,9 @@ export function validatePolicy(value: unknown, source = '(in memory)'): PolicyFi
       const arr = layer[key];
       if (arr !== undefined && arr.length !== k) problems.push(`layers[${d}].${key}: expected ${k} values (one per op), got ${arr.length}`);
     }
+    layer.mu.forEach((v, j) => {
+      if (v > scale) problems.push(`layers[${d}].mu[${j}]: ${v} is above the magnitude scale ${scale}${policy.magnitudeScale === undefined ? ' (set magnitudeScale to allow it)' : ''}`);
+    });
     const sum = layer.probabilities.reduce((a, b) => a + b, 0);
     if (Math.abs(sum - 1) > 1e-3) problems.push(`layers[${d}].probabilities: must sum to 1, sum is ${sum.toPrecision(6)}`);
   });
@@ -120,21 +138,37 @@ function softmax(logits: readonly number[]): number[] {
 
 /**
  * The official DRA code publishes its searched policies as three [D][16] arrays
- * (`W` selecting weights, `M_MEAN`, `M_STD`) over the paper's operator order.
+ * (`W` selecting weights, `M_MEAN`, `M_STD`) over the paper's operator order. Values are
+ * kept exactly; means above `scale` or below 0, or a negative std, are errors (the
+ * official search clips mu to [0, scale] and sigma to [0, 1] after every update, so a
+ * published policy never has them).
  */
-export function policyFromOfficialArrays(arrays: { W: number[][]; M_MEAN: number[][]; M_STD: number[][] }, applyProbability: [number, number] = [0.2, 0.8]): PolicyFile {
+export function policyFromOfficialArrays(
+  arrays: { W: number[][]; M_MEAN: number[][]; M_STD: number[][] },
+  options: { applyProbability?: [number, number]; scale?: number; meta?: Record<string, unknown> } = {},
+): PolicyFile {
   const depth = arrays.W.length;
   if (arrays.M_MEAN.length !== depth || arrays.M_STD.length !== depth) {
     throw new PolicyFileError('(official arrays)', [`W, M_MEAN and M_STD must have the same number of layers, got ${depth}, ${arrays.M_MEAN.length}, ${arrays.M_STD.length}`]);
   }
-  const clip = (v: number) => Math.min(1, Math.max(0, v));
   const layers = arrays.W.map((w, d) => ({
     weights: [...w],
     probabilities: softmax(w),
-    mu: (arrays.M_MEAN[d] ?? []).map(clip),
-    sigma: (arrays.M_STD[d] ?? []).map(clip),
+    mu: [...(arrays.M_MEAN[d] ?? [])],
+    sigma: [...(arrays.M_STD[d] ?? [])],
   }));
-  return validatePolicy({ format: POLICY_FORMAT, version: POLICY_VERSION, ops: [...DRA_OP_NAMES], layers, applyProbability, meta: { source: 'official W / M_MEAN / M_STD arrays' } }, '(official arrays)');
+  return validatePolicy(
+    {
+      format: POLICY_FORMAT,
+      version: POLICY_VERSION,
+      ops: [...DRA_OP_NAMES],
+      layers,
+      applyProbability: options.applyProbability ?? [0.2, 0.8],
+      magnitudeScale: options.scale ?? 1,
+      meta: options.meta ?? { source: 'official W / M_MEAN / M_STD arrays' },
+    },
+    '(official arrays)',
+  );
 }
 
 /** A snapshot is a policy file; this re-validates it (e.g. before writing). */

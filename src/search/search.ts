@@ -1,13 +1,17 @@
 /**
- * The DRA bi-level search as a steppable object. Each step: the policy step on a batch
- * of the policy half (loss CE(aug) + lambda KL(p_ori || p_aug), gradients only to the
- * policy), then the model step on an augmented batch of the model half. A step is a
+ * The DRA bi-level search as a steppable object, with the official code's forward
+ * (learner.py, models/preact_resnet.py). Each step: the policy step on a batch of the
+ * policy half, DRA then Cutout (loss CE(aug) + lambda KL(p_ori || p_aug), gradients only
+ * to the policy); then the model step on a batch of the model half, randomly cropped and
+ * flipped, DRA with the updated policy, then Cutout. Both steps' training-mode forwards
+ * move the BatchNorm running statistics, as Keras does. A step is a
  * transaction: on an error, a non-finite loss or an abort, every variable, optimiser
  * slot, sampler and the RNG go back to what they were before it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendReport } from '../backend/select';
 import { BatchSampler, loadDataset, sampleProxy, toTensors, type BatchSamplerState, type ProxySplit } from '../data';
+import { cropPaddingFor } from '../data/batch';
 import type { Dataset, ImageSet } from '../data/types';
 import { createModel } from '../models';
 import type { Model, StateUpdate } from '../models/types';
@@ -67,6 +71,9 @@ interface Transaction {
   policySampler: BatchSamplerState;
 }
 
+/** Mixed into the proxy split's seed so its stream is no dataset generator's. */
+const PROXY_SPLIT_SALT = 0x5f3759df;
+
 /** A run stops after this many non-finite steps in a row, whatever onNonFinite says. */
 export const MAX_CONSECUTIVE_REJECTIONS = 5;
 
@@ -78,6 +85,8 @@ export class DraSearch {
   readonly model: Model;
   readonly policy: DraPolicy;
   readonly history = new History();
+  /** Settings the search chose itself and why (e.g. crop and flip off for a flip-sensitive dataset). */
+  readonly notes: string[] = [];
   private readonly policyOptimizer: AdamW;
   private readonly modelOptimizer: SGD;
   private rng: Rng;
@@ -97,12 +106,22 @@ export class DraSearch {
   }
 
   constructor(parts: SearchParts) {
-    this.config = parts.config;
+    // Crop and flip follow the official pipeline unless the dataset's labels depend on
+    // left and right; the resolved value is what the run records and resumes with.
+    const flipSafe = parts.dataset.flipChangesLabels !== true;
+    if (parts.config.randomCropFlip === undefined && !flipSafe) {
+      this.notes.push(`random crop and flip are off: a horizontal flip changes the labels of ${parts.dataset.spec} (pass randomCropFlip: true to force them)`);
+    }
+    this.config = { ...parts.config, randomCropFlip: parts.config.randomCropFlip ?? flipSafe };
     this.dataset = parts.dataset;
     this.backend = parts.backend;
     const c = this.config;
     this.rng = new Rng(c.seed);
-    const splitRng = this.rng.fork();
+    // The split's stream is the first fork of Rng(seed) salted: unsalted it would be the
+    // very stream the synthetic generators draw their label order from (their first fork
+    // of Rng(seed) too), and an unstratified split of synthetic:colour would put classes
+    // 0, 2, 4 in one half and 1, 3, 5 in the other.
+    const splitRng = new Rng((this.rng.nextUint32() ^ PROXY_SPLIT_SALT) >>> 0);
     this.proxy = sampleProxy(
       this.dataset.train,
       c.proxyClasses !== undefined && c.proxyPerClass !== undefined
@@ -112,7 +131,7 @@ export class DraSearch {
       this.dataset.numClasses,
     );
     const { height, width, channels } = this.dataset.train;
-    this.model = createModel(c.model, { numClasses: this.dataset.numClasses, inputShape: [height, width, channels], affineBatchNorm: false, seed: this.rng.nextUint32() });
+    this.model = createModel(c.model, { numClasses: this.dataset.numClasses, inputShape: [height, width, channels], affineBatchNorm: false, dropout: c.dropout, seed: this.rng.nextUint32() });
     this.policy = new DraPolicy({
       depth: c.depth,
       ops: c.ops as OpName[],
@@ -120,13 +139,15 @@ export class DraSearch {
       applyProbability: c.applyProbability,
       initialMu: c.initialMu,
       initialSigma: c.initialSigma,
+      magnitudeScale: c.magnitudeScale,
+      magnitudeGradient: c.magnitudeGradient,
       learnWeights: c.learnWeights,
       learnMu: c.learnMu,
       learnSigma: c.learnSigma,
       operatorGradients: c.operatorGradients,
       geometry: { interpolation: c.interpolation, fill: c.fill },
     });
-    this.policyOptimizer = new AdamW({ learningRate: c.policyLearningRate, beta1: c.policyBeta1, beta2: c.policyBeta2, weightDecay: c.policyWeightDecay });
+    this.policyOptimizer = new AdamW({ learningRate: c.policyLearningRate, beta1: c.policyBeta1, beta2: c.policyBeta2, weightDecay: c.policyWeightDecay, epsilon: c.policyEpsilon });
     this.modelOptimizer = new SGD({ learningRate: c.modelLearningRate, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay });
     this.modelSampler = new BatchSampler(this.proxy.model.count, { batchSize: c.batchSize, seed: this.rng.nextUint32() });
     this.policySampler = new BatchSampler(this.proxy.policy.count, { batchSize: c.batchSize, seed: this.rng.nextUint32() });
@@ -147,8 +168,20 @@ export class DraSearch {
     return cosineLearningRate(this.config.modelLearningRate, step, this.config.steps);
   }
 
-  private batch(set: ImageSet, sampler: BatchSampler): { images: tf.Tensor4D; labels: tf.Tensor1D } {
-    return toTensors(set, sampler.next());
+  private batch(set: ImageSet, sampler: BatchSampler, cropFlip = false): { images: tf.Tensor4D; labels: tf.Tensor1D } {
+    return toTensors(set, sampler.next(), cropFlip ? { rng: this.rng, padding: cropPaddingFor(set.height) } : undefined);
+  }
+
+  /** The Cutout mask of a batch (drawn now, so a replayed objective sees the same squares), or undefined when off. */
+  private drawCutout(shape: readonly number[]): Float32Array | undefined {
+    return this.config.cutout > 0 ? cutoutMaskFor(shape, this.config.cutout, this.rng) : undefined;
+  }
+
+  /** Assigns BatchNorm running-statistic updates now (the step's transaction restores them on failure). */
+  private commitStateUpdates(updates: StateUpdate[]): void {
+    for (const u of updates) u.variable.assign(u.value);
+    tf.dispose(updates.map((u) => u.value));
+    updates.length = 0;
   }
 
   private begin(): Transaction {
@@ -182,8 +215,8 @@ export class DraSearch {
   }
 
   /** Loss of the policy step: CE(model(aug(x)), y) + lambda KL(p(x) || p(aug(x))). */
-  private policyLoss(labels: tf.Tensor1D, logitsOriginal: tf.Tensor2D | undefined, augmented: () => tf.Tensor4D): { loss: tf.Scalar; ce: tf.Scalar; kl: tf.Scalar; acc: tf.Scalar } {
-    const logitsAug = this.model.apply(augmented(), { training: true });
+  private policyLoss(labels: tf.Tensor1D, logitsOriginal: tf.Tensor2D | undefined, augmented: () => tf.Tensor4D, stateUpdates?: StateUpdate[]): { loss: tf.Scalar; ce: tf.Scalar; kl: tf.Scalar; acc: tf.Scalar } {
+    const logitsAug = this.model.apply(augmented(), { training: true, dropoutSeeds: this.rng, ...(stateUpdates ? { stateUpdates } : {}) });
     const ce = crossEntropy(logitsAug, labels);
     const kl = logitsOriginal ? klDivergence(logitsOriginal, logitsAug) : tf.scalar(0);
     const loss = this.config.useKl ? tf.add(ce, tf.mul(kl, this.config.klWeight)) as tf.Scalar : ce;
@@ -219,7 +252,7 @@ export class DraSearch {
 
       // Policy step.
       const val = this.batch(this.proxy.policy, this.policySampler);
-      const train = this.batch(this.proxy.model, this.modelSampler);
+      const train = this.batch(this.proxy.model, this.modelSampler, this.config.randomCropFlip);
       let policyStats: number[];
       try {
         policyStats = await this.policyStep(val.images, val.labels, train.images, train.labels);
@@ -273,36 +306,55 @@ export class DraSearch {
   /** Returns [loss, ce, kl, accuracy] and applies the policy update (first or second order). */
   private async policyStep(valImages: tf.Tensor4D, valLabels: tf.Tensor1D, trainImages: tf.Tensor4D, trainLabels: tf.Tensor1D): Promise<number[]> {
     const vars = this.policy.trainableVariables;
-    if (vars.length === 0) {
-      const stats = tf.tidy(() => {
-        const draw = this.policy.sample(valImages.shape[0], this.rng);
-        const w = this.policy.values().weights;
-        const logitsOri = this.config.useKl ? this.model.apply(valImages, { training: true }) : undefined;
-        const r = this.policyLoss(valLabels, logitsOri, () => this.policy.augmentWith(valImages, draw, w));
-        return tf.stack([r.loss, r.ce, r.kl, r.acc]);
-      });
-      const out = Array.from(await stats.data());
-      stats.dispose();
-      return out;
-    }
     const w = this.policy.values().weights;
     const draw = this.policy.sample(valImages.shape[0], this.rng);
+    const cutout = this.drawCutout(valImages.shape);
+    const augmented = (): tf.Tensor4D => withCutout(this.policy.augmentWith(valImages, draw, w), cutout);
+    // The second-order objective is evaluated at perturbed weights, so its forwards leave
+    // the running statistics alone.
+    const updates: StateUpdate[] | undefined = this.config.policyGradient === 'first' ? [] : undefined;
     const trainDraw = this.config.policyGradient === 'second' ? this.policy.sample(trainImages.shape[0], this.rng) : undefined;
-    const logitsOri = this.config.useKl ? tf.tidy(() => this.model.apply(valImages, { training: true })) : undefined;
+    let logitsOri: tf.Tensor2D | undefined;
     let stats: tf.Tensor | undefined;
     let grads: tf.Tensor[] = [];
     try {
+      if (vars.length === 0) {
+        stats = tf.tidy(() => {
+          const ori = this.config.useKl ? this.model.apply(valImages, { training: true, dropoutSeeds: this.rng }) : undefined;
+          const r = this.policyLoss(valLabels, ori, augmented);
+          return tf.stack([r.loss, r.ce, r.kl, r.acc]);
+        });
+        return Array.from(await stats.data());
+      }
       const valObjective = (): tf.Scalar => {
-        const r = this.policyLoss(valLabels, logitsOri, () => this.policy.augmentWith(valImages, draw, w));
+        const r = this.policyLoss(valLabels, logitsOri, augmented, updates);
         stats = tf.keep(tf.stack([r.loss, r.ce, r.kl, r.acc]));
         return r.loss;
       };
-      if (this.config.policyGradient === 'first') {
-        const result = tf.variableGrads(valObjective, vars);
-        grads = vars.map((v) => result.grads[v.name]!);
-        result.value.dispose();
-      } else {
-        grads = await this.secondOrderPolicyGradient(valObjective, trainImages, trainLabels, trainDraw!, w, vars);
+      // The un-augmented forward first: its logits are constants to the policy, and its
+      // running-statistic updates are assigned before the augmented forward computes its
+      // own from them, so the two compose (officially the augmented forward comes first;
+      // the order only changes how the two batches are weighted in the running averages).
+      if (this.config.useKl) {
+        const oriUpdates: StateUpdate[] = [];
+        try {
+          logitsOri = tf.tidy(() => this.model.apply(valImages, { training: true, dropoutSeeds: this.rng, ...(updates ? { stateUpdates: oriUpdates } : {}) }));
+          this.commitStateUpdates(oriUpdates);
+        } finally {
+          tf.dispose(oriUpdates.map((u) => u.value));
+        }
+      }
+      try {
+        if (this.config.policyGradient === 'first') {
+          const result = tf.variableGrads(valObjective, vars);
+          grads = vars.map((v) => result.grads[v.name]!);
+          result.value.dispose();
+        } else {
+          grads = await this.secondOrderPolicyGradient(valObjective, trainImages, trainLabels, trainDraw!, w, vars);
+        }
+        if (updates) this.commitStateUpdates(updates);
+      } finally {
+        tf.dispose((updates ?? []).map((u) => u.value));
       }
       const out = Array.from(await stats!.data());
       if (out.slice(0, 3).every(Number.isFinite)) {
@@ -368,16 +420,13 @@ export class DraSearch {
     const vars = [...this.model.trainableVariables];
     const w = this.policy.values().weights;
     const draw = this.policy.sample(images.shape[0], this.rng);
-    const cutoutMask = this.config.cutout > 0 ? cutoutMaskFor(images.shape, this.config.cutout, this.rng) : undefined;
-    const augmented = tf.tidy(() => {
-      const aug = this.policy.augmentWith(images, draw, w);
-      return cutoutMask ? tf.mul(aug, tf.tensor4d(cutoutMask, [images.shape[0], images.shape[1], images.shape[2], 1])) as tf.Tensor4D : aug;
-    });
+    const cutout = this.drawCutout(images.shape);
+    const augmented = tf.tidy(() => withCutout(this.policy.augmentWith(images, draw, w), cutout));
     let stats: tf.Tensor | undefined;
     let grads: tf.Tensor[] = [];
     try {
       const result = tf.variableGrads(() => {
-        const logits = this.model.apply(augmented, { training: true, stateUpdates: pending });
+        const logits = this.model.apply(augmented, { training: true, stateUpdates: pending, dropoutSeeds: this.rng });
         const loss = crossEntropy(logits, labels);
         stats = tf.keep(tf.stack([loss, accuracy(logits, labels)]));
         return loss;
@@ -542,6 +591,13 @@ export function datasetOptions(config: SearchConfig): { seed: number; trainCount
 
 function emptyRecord(step: number): StepRecord {
   return { step, epoch: NaN, trainLoss: NaN, trainAccuracy: NaN, valLoss: NaN, valCrossEntropy: NaN, valAccuracy: NaN, kl: NaN, modelLearningRate: NaN, policyLearningRate: NaN, milliseconds: 0 };
+}
+
+/** Images times a Cutout mask [N * H * W] (broadcast over channels), or the images when there is none. */
+function withCutout(images: tf.Tensor4D, mask: Float32Array | undefined): tf.Tensor4D {
+  if (!mask) return images;
+  const [n, h, w] = images.shape;
+  return tf.mul(images, tf.tensor4d(mask, [n, h, w, 1])) as tf.Tensor4D;
 }
 
 /** Cutout (DeVries & Taylor): a size x size zero square per image at a uniform centre, clipped at the borders. */

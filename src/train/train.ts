@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchSampler, toTensors } from '../data';
+import { cropPaddingFor } from '../data/batch';
 import type { Dataset, ImageSet } from '../data/types';
 import { createModel } from '../models';
 import type { Model } from '../models/types';
@@ -23,8 +24,10 @@ export interface TrainOptions {
   momentum: number;
   weightDecay: number;
   gradClipNorm: number;
-  /** Cutout side applied after the policy (0 = off). */
+  /** Cutout side applied after the policy (0 = off; the official final training uses 16). */
   cutout: number;
+  /** Random crop (pad 1/8) and horizontal flip before the policy, as the official final training does (default off). */
+  randomCropFlip: boolean;
   seed: number;
   /** Called after every epoch with its summary; throwing stops training. */
   onEpoch?: (epoch: EpochSummary) => void | Promise<void>;
@@ -38,6 +41,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'epochs'> = {
   weightDecay: 5e-4,
   gradClipNorm: 5,
   cutout: 0,
+  randomCropFlip: false,
   seed: 0,
 };
 
@@ -106,7 +110,7 @@ export async function trainWithPolicy(dataset: Dataset, policy: FrozenPolicy, po
       for (let s = 0; s < stepsPerEpoch; s++) {
         if (o.signal?.aborted) throw new Error('training aborted');
         optimizer.learningRate = cosineLearningRate(o.learningRate, epoch * stepsPerEpoch + s, totalSteps);
-        const { images, labels } = toTensors(dataset.train, sampler.next());
+        const { images, labels } = toTensors(dataset.train, sampler.next(), o.randomCropFlip ? { rng, padding: cropPaddingFor(height) } : undefined);
         const cutout = o.cutout > 0 ? cutoutMaskFor(images.shape, o.cutout, rng) : undefined;
         const augmented = tf.tidy(() => {
           const aug = policy.apply(images, rng);

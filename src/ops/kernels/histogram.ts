@@ -5,8 +5,9 @@
  *   rounded 8-bit levels. Forward only: the op passes the gradient straight through
  *   around it.
  * - `DraAutoContrast` and its gradient `DraAutoContrastGrad`: per-channel stretch of
- *   [min, max] to [0, 255]; the gradient includes the paths through min and max, which
- *   tfjs's min/max gradients give in full to every element equal to the extreme.
+ *   [min, max] to [0, 255]; the gradient includes the paths through min and max, split
+ *   equally among the elements equal to the extreme, as TensorFlow's reduce_min/max
+ *   gradients split it (the official DRA ops are TensorFlow's).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { HostArray } from './host';
@@ -134,9 +135,15 @@ function autoContrastBackward(dy: HostArray, x: HostArray, dx: HostArray, shape:
         gShift += g * scale;
         gScale += g * shifted;
       }
+      let loTies = 0;
+      let hiTies = 0;
+      for (let p = base; p < end; p += c) {
+        if (x[p] === lo) loTies++;
+        if (x[p] === hi) hiTies++;
+      }
       const gRange = (-gScale * 255) / (range * range);
-      const gLo = -gShift - gRange;
-      const gHi = gRange;
+      const gLo = (-gShift - gRange) / loTies;
+      const gHi = gRange / hiTies;
       for (let p = base; p < end; p += c) {
         const v = x[p]!;
         if (v === lo) dx[p] = dx[p]! + gLo;
