@@ -47,6 +47,7 @@ interface SearchFlags {
   opGradients: boolean;
   secondOrder?: boolean;
   proxyFraction?: number;
+  stratified?: boolean;
   modelLr?: number;
   policyLr?: number;
   cutout?: number;
@@ -73,6 +74,7 @@ function settingsFromFlags(flags: SearchFlags): Partial<SearchConfig> {
     ...(flags.tau !== undefined ? { temperature: flags.tau } : {}),
     ...(flags.lambda !== undefined ? { klWeight: flags.lambda } : {}),
     ...(flags.proxyFraction !== undefined ? { proxyFraction: flags.proxyFraction } : {}),
+    ...(flags.stratified ? { stratified: true } : {}),
     ...(flags.modelLr !== undefined ? { modelLearningRate: flags.modelLr } : {}),
     ...(flags.policyLr !== undefined ? { policyLearningRate: flags.policyLr } : {}),
     ...(flags.cutout !== undefined ? { cutout: flags.cutout } : {}),
@@ -128,6 +130,7 @@ export function registerSearchCommand(program: Command): void {
     .option('--no-op-gradients', 'straight-through gradients for every operator')
     .option('--second-order', 'one-step unrolled (DARTS-style) policy gradient')
     .option('--proxy-fraction <f>', `fraction of the training set used as proxy, split in halves (default ${SEARCH_DEFAULTS.proxyFraction})`, parseNumberArg('--proxy-fraction', Number.MIN_VALUE, 1, '(0, 1]'))
+    .option('--stratified', 'draw the proxy set stratified by class (officially it is a plain random subsample)')
     .option('--model-lr <lr>', `model learning rate, cosine schedule (default ${SEARCH_DEFAULTS.modelLearningRate})`, parseNumberArg('--model-lr', Number.MIN_VALUE, Infinity, '(0, inf)'))
     .option('--policy-lr <lr>', `policy learning rate, AdamW (default ${SEARCH_DEFAULTS.policyLearningRate})`, parseNumberArg('--policy-lr', Number.MIN_VALUE, Infinity, '(0, inf)'))
     .option('--cutout <px>', `Cutout side after DRA in both steps, 0 = off (default ${SEARCH_DEFAULTS.cutout})`, parseIntArg('--cutout', 0))

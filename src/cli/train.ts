@@ -40,7 +40,9 @@ export function registerTrainCommand(program: Command): void {
     .option('--cutout <px>', 'Cutout side after the policy (0 = off; the official final training uses 16)', parseIntArg('--cutout', 0), TRAIN_DEFAULTS.cutout)
     .option('--crop-flip', 'random crop (pad 1/8) and horizontal flip before the policy, as the official final training does')
     .action(async (flags: TrainFlags) => {
-      const policySpec = /\.json$/.test(flags.policy) || !/^(rand-|trivial|none|ta$)/.test(flags.policy) ? (flags.policy.endsWith('.json') ? flags.policy : join(flags.policy, 'policy.json')) : flags.policy;
+      // A config string or an official policy name as given; otherwise a policy file or a run folder holding one.
+      const named = /^(rand-|trivial|none$|ta$|official:)/.test(flags.policy);
+      const policySpec = named || flags.policy.endsWith('.json') ? flags.policy : join(flags.policy, 'policy.json');
       const policy = loadFrozenPolicy(policySpec);
       const backend = await selectBackend({ backend: program.opts<{ backend?: string }>().backend });
       const dataset = await loadDataset(flags.data, {

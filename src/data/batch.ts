@@ -132,27 +132,7 @@ export function cropPaddingFor(side: number): number {
  * column offset, flip, per image in order).
  */
 export function toTensors(set: ImageSet, indices: ArrayLike<number>, cropFlip?: CropFlip): { images: tf.Tensor4D; labels: tf.Tensor1D } {
-  if (cropFlip) return toTensorsCropFlip(set, indices, cropFlip);
-  const per = set.height * set.width * set.channels;
-  const pixels = new Float32Array(indices.length * per);
-  const labels = new Int32Array(indices.length);
-  for (let i = 0; i < indices.length; i++) {
-    const index = indices[i]!;
-    if (!Number.isInteger(index) || index < 0 || index >= set.count) {
-      throw new RangeError(`image index ${index} is out of range for a set of ${set.count} images`);
-    }
-    const src = set.images.subarray(index * per, (index + 1) * per);
-    for (let p = 0; p < per; p++) pixels[i * per + p] = src[p]!;
-    labels[i] = set.labels[index]!;
-  }
-  return {
-    images: tf.tensor4d(pixels, [indices.length, set.height, set.width, set.channels], 'float32'),
-    labels: tf.tensor1d(labels, 'int32'),
-  };
-}
-
-function toTensorsCropFlip(set: ImageSet, indices: ArrayLike<number>, { rng, padding }: CropFlip): { images: tf.Tensor4D; labels: tf.Tensor1D } {
-  if (!Number.isInteger(padding) || padding < 0) throw new RangeError(`crop padding must be a non-negative integer, got ${padding}`);
+  if (cropFlip && (!Number.isInteger(cropFlip.padding) || cropFlip.padding < 0)) throw new RangeError(`crop padding must be a non-negative integer, got ${cropFlip.padding}`);
   const { height: h, width: w, channels: c } = set;
   const per = h * w * c;
   const pixels = new Float32Array(indices.length * per);
@@ -162,26 +142,32 @@ function toTensorsCropFlip(set: ImageSet, indices: ArrayLike<number>, { rng, pad
     if (!Number.isInteger(index) || index < 0 || index >= set.count) {
       throw new RangeError(`image index ${index} is out of range for a set of ${set.count} images`);
     }
-    const dy = rng.int(2 * padding + 1) - padding;
-    const dx = rng.int(2 * padding + 1) - padding;
-    const flip = rng.next() < 0.5;
-    const src = index * per;
-    const dst = i * per;
-    for (let y = 0; y < h; y++) {
-      const sy = y + dy;
-      if (sy < 0 || sy >= h) continue; // the zero padding
-      for (let x = 0; x < w; x++) {
-        const sx = (flip ? w - 1 - x : x) + dx;
-        if (sx < 0 || sx >= w) continue;
-        const from = src + (sy * w + sx) * c;
-        const to = dst + (y * w + x) * c;
-        for (let k = 0; k < c; k++) pixels[to + k] = set.images[from + k]!;
-      }
-    }
+    if (cropFlip) copyCroppedFlipped(set, index, pixels, i * per, cropFlip);
+    else for (let p = 0; p < per; p++) pixels[i * per + p] = set.images[index * per + p]!;
     labels[i] = set.labels[index]!;
   }
   return {
     images: tf.tensor4d(pixels, [indices.length, h, w, c], 'float32'),
     labels: tf.tensor1d(labels, 'int32'),
   };
+}
+
+/** Writes image `index` of `set`, randomly cropped and flipped, at `dst` of `pixels` (the zero padding stays 0). */
+function copyCroppedFlipped(set: ImageSet, index: number, pixels: Float32Array, dst: number, { rng, padding }: CropFlip): void {
+  const { height: h, width: w, channels: c } = set;
+  const dy = rng.int(2 * padding + 1) - padding;
+  const dx = rng.int(2 * padding + 1) - padding;
+  const flip = rng.next() < 0.5;
+  const src = index * h * w * c;
+  for (let y = 0; y < h; y++) {
+    const sy = y + dy;
+    if (sy < 0 || sy >= h) continue;
+    for (let x = 0; x < w; x++) {
+      const sx = (flip ? w - 1 - x : x) + dx;
+      if (sx < 0 || sx >= w) continue;
+      const from = src + (sy * w + sx) * c;
+      const to = dst + (y * w + x) * c;
+      for (let k = 0; k < c; k++) pixels[to + k] = set.images[from + k]!;
+    }
+  }
 }

@@ -29,6 +29,8 @@ export interface TrainOptions {
   /** Random crop (pad 1/8) and horizontal flip before the policy, as the official final training does (default off). */
   randomCropFlip: boolean;
   seed: number;
+  /** Evaluate on the held-out split every this many epochs, and after the last (default 1). */
+  evaluateEvery: number;
   /** Called after every epoch with its summary; throwing stops training. */
   onEpoch?: (epoch: EpochSummary) => void | Promise<void>;
   signal?: AbortSignal;
@@ -43,12 +45,14 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'epochs'> = {
   cutout: 0,
   randomCropFlip: false,
   seed: 0,
+  evaluateEvery: 1,
 };
 
 export interface EpochSummary {
   epoch: number;
   trainLoss: number;
   trainAccuracy: number;
+  /** NaN for an epoch without evaluation (see evaluateEvery). */
   testLoss: number;
   testAccuracy: number;
   seconds: number;
@@ -93,6 +97,7 @@ export async function evaluate(model: Model, set: ImageSet, batchSize = 256): Pr
 export async function trainWithPolicy(dataset: Dataset, policy: FrozenPolicy, policyName: string, options: Partial<TrainOptions> & Pick<TrainOptions, 'model' | 'epochs'>): Promise<TrainResult> {
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...options };
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new Error(`epochs must be a positive integer, got ${o.epochs}`);
+  if (!Number.isInteger(o.evaluateEvery) || o.evaluateEvery < 1) throw new Error(`evaluateEvery must be a positive integer, got ${o.evaluateEvery}`);
   const rng = new Rng(o.seed);
   const { height, width, channels } = dataset.train;
   const model = createModel(o.model, { numClasses: dataset.numClasses, inputShape: [height, width, channels], affineBatchNorm: true, seed: rng.nextUint32() });
@@ -121,7 +126,8 @@ export async function trainWithPolicy(dataset: Dataset, policy: FrozenPolicy, po
         lossSum += loss;
         accSum += accuracy;
       }
-      const test = await evaluate(model, dataset.test);
+      const evaluated = (epoch + 1) % o.evaluateEvery === 0 || epoch === o.epochs - 1;
+      const test = evaluated ? await evaluate(model, dataset.test) : { loss: NaN, accuracy: NaN };
       const summary: EpochSummary = { epoch: epoch + 1, trainLoss: lossSum / stepsPerEpoch, trainAccuracy: accSum / stepsPerEpoch, testLoss: test.loss, testAccuracy: test.accuracy, seconds: (performance.now() - epochStart) / 1000 };
       epochs.push(summary);
       await o.onEpoch?.(summary);

@@ -42,6 +42,24 @@ describe('dralab search', () => {
     assert.match(again.stderr, /already holds a search; use --resume/);
   });
 
+  it('--preset official-cifar fills what the flags leave; flags override it; the run records the preset', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'dralab-cli-')), 'run');
+    // The official recipe with a CPU-sized model and batch given on the command line.
+    const r = dralab(['search', '--preset', 'official-cifar', ...small, '--train-count', '800', '--steps', '2', '--out', out, '--no-report']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /preset: official-cifar/);
+    const manifest = JSON.parse(readFileSync(join(out, 'checkpoint', 'manifest.json'), 'utf8'));
+    const config = manifest.state.config;
+    assert.equal(config.preset, 'official-cifar');
+    assert.equal(config.model, 'tiny-cnn');
+    assert.equal(config.batchSize, 16);
+    assert.equal(config.proxyFraction, 0.08);
+    assert.equal(config.randomCropFlip, true);
+    const bad = dralab(['search', '--preset', 'official', ...small, '--steps', '2', '--out', join(out, 'x')]);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--preset.*official.*fast-cpu, official-cifar/s);
+  });
+
   it('Ctrl-C stops at a step boundary and saves; --resume reaches the same policy as a straight run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dralab-cli-'));
     const straight = dralab(['search', ...small, '--steps', '12', '--out', join(dir, 'straight'), '--no-report']);
@@ -109,6 +127,17 @@ describe('dralab train', () => {
     assert.equal(result.epochs.length, 1);
     assert.ok(result.testAccuracy >= 0 && result.testAccuracy <= 1);
     assert.match(r.stdout, /test accuracy 0\.\d{4} after 1 epochs/);
+  });
+
+  it('trains with a published official policy (scale 3), with the official crop, flip and Cutout', () => {
+    const out = mkdtempSync(join(tmpdir(), 'dralab-train-'));
+    const r = dralab(['train', ...small, '--policy', 'official:resnet-200-imagenet', '--crop-flip', '--cutout', '16', '--epochs', '1', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    assert.equal(result.policy, 'official:resnet-200-imagenet');
+    const unknown = dralab(['train', ...small, '--policy', 'official:nope', '--epochs', '1', '--out', join(out, 'x')]);
+    assert.notEqual(unknown.status, 0);
+    assert.match(unknown.stderr, /unknown official policy 'nope'; expected one of wrn-28-10-cifar10/);
   });
 
   it('rejects an invalid policy file with its problems and writes no result', () => {

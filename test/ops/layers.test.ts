@@ -194,7 +194,8 @@ describe('applyLayers: bad plans', () => {
 
   for (const [what, layer, message] of [
     ['an opIndex past the ops', plan({ opIndex: new Int32Array([0, 17]) }), /layer 0: opIndex\[1\] = 17 is outside \[-1, 16\]/],
-    ['a magnitude above 1', plan({ magnitude: new Float32Array([0.5, 1.5]) }), /layer 0: magnitude\[1\] = 1.5 is outside \[0, 1\]/],
+    ['a negative magnitude', plan({ magnitude: new Float32Array([0.5, -0.25]) }), /layer 0: magnitude\[1\] = -0.25 must be a finite number >= 0/],
+    ['an infinite magnitude', plan({ magnitude: new Float32Array([Infinity, 0.5]) }), /layer 0: magnitude\[0\] = Infinity must be a finite number >= 0/],
     ['a NaN magnitude', plan({ magnitude: new Float32Array([Number.NaN, 0]) }), /magnitude\[0\] = NaN/],
     ['a sign of 0', plan({ sign: new Float32Array([1, 0]) }), /sign\[1\] = 0 must be \+1 or -1/],
     ['too few cutout centres', plan({ cutoutCentre: new Float32Array(2) }), /cutoutCentre must have 4 entries \(batch of 2\), got 2/],

@@ -2,10 +2,13 @@
  * The search learns what it should: on synthetic:colour the class is the object's hue,
  * so Invert, AutoContrast and Equalize (no magnitude: only their probability can make
  * them safe) destroy the label, and the magnitude-carrying colour ops destroy it at
- * large magnitudes. A short CPU search must push the former's probability well below
- * uniform and the latter's magnitudes below those of the harmless geometric ops, on
- * three seeds. The policy learning rate is raised from the official 5e-3 to 5e-2 so the
- * effect shows within 200 steps.
+ * large magnitudes. A short CPU search with the official semantics must push the former's
+ * probability well below uniform, and the latter's magnitudes far down from their start
+ * (0.5) and below those of the harmless ops, on three seeds. Under the official
+ * gradients every magnitude also learns through the straight-through term, so the
+ * harmless ops' magnitudes fall too (to 0.12-0.20 here); what separates the groups is
+ * that the destroying ones fall further. The policy learning rate is raised from the
+ * official 5e-3 to 5e-2 so the effect shows within 200 steps.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,7 +46,8 @@ describe('a DRA search on synthetic:colour', () => {
       console.log(`seed ${seed}: P(Invert+AutoContrast+Equalize) ${start.freeProbability.toFixed(3)} -> ${end.freeProbability.toFixed(3)}; mean mu of destroying colour ops ${end.destroyingMu.toFixed(3)}, of harmless ops ${end.harmlessMu.toFixed(3)}`);
       assert.ok(Math.abs(start.freeProbability - uniform) < 1e-6);
       assert.ok(end.freeProbability < 0.6 * uniform, `P(magnitude-free destroying ops) ${end.freeProbability.toFixed(3)} should be below 0.6 x uniform (${(0.6 * uniform).toFixed(3)})`);
-      assert.ok(end.destroyingMu < end.harmlessMu - 0.1, `destroying ops' mean mu ${end.destroyingMu.toFixed(3)} should be well below the harmless ops' ${end.harmlessMu.toFixed(3)}`);
+      assert.ok(end.destroyingMu < 0.2, `destroying ops' mean mu ${end.destroyingMu.toFixed(3)} should fall well below its start 0.5`);
+      assert.ok(end.destroyingMu < end.harmlessMu, `destroying ops' mean mu ${end.destroyingMu.toFixed(3)} should be below the harmless ops' ${end.harmlessMu.toFixed(3)}`);
       search.dispose();
     });
   }
