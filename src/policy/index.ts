@@ -1,3 +1,4 @@
 export * from './schema';
 export * from './frozen';
 export * from './dra';
+export * from './official';
