@@ -3,16 +3,17 @@ import { InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkpointExists } from '../search/checkpoint';
-import { PRESET_NAMES, resolveSearchConfig, SEARCH_DEFAULTS, type SearchConfig } from '../search/config';
+import { claimRunFolder, type ClaimedFolder } from '../util/run-folder';
+import { MAX_SEED, PRESET_NAMES, resolveSearchConfig, SEARCH_DEFAULTS, type SearchConfig } from '../search/config';
 import { loadSearch } from '../search/persist';
 import { DraSearch } from '../search/search';
 import { searchSummary } from '../search/summary';
 import { createProgress } from './progress';
 
-export function parseIntArg(name: string, min = 1): (v: string) => number {
+export function parseIntArg(name: string, min = 1, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${value}'`);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`}, got '${value}'`);
     return n;
   };
 }
@@ -58,6 +59,11 @@ interface SearchFlags {
   checkpointEvery: number;
   report: boolean;
   force?: boolean;
+}
+
+/** Whether a folder entry is one a search writes (outputs, checkpoint and their temporary forms). */
+function isRunFile(entry: string): boolean {
+  return /^(policy\.json|history\.jsonl|report\.html|checkpoint(\.old|\.tmp.*)?)$/.test(entry) || /\.tmp-\d+$/.test(entry);
 }
 
 /** The settings the flags give; unset flags are left to the preset, then the defaults. */
@@ -114,7 +120,7 @@ export function registerSearchCommand(program: Command): void {
     .option('--model <name>', `model: tiny-cnn, resnet-20, wrn-16-2, wrn-40-2, wrn-28-10, resnet-18, resnet-50 (default: the preset's, ${SEARCH_DEFAULTS.model} for fast-cpu)`)
     .addOption(new Option('--steps <n>', 'search steps').argParser(parseIntArg('--steps')).conflicts('epochs'))
     .addOption(new Option('--epochs <n>', 'search epochs over the model half of the proxy set').argParser(parseIntArg('--epochs')))
-    .option('--seed <s>', 'random seed', parseIntArg('--seed', 0), 0)
+    .option('--seed <s>', `random seed, an integer in [0, ${MAX_SEED}]`, parseIntArg('--seed', 0, MAX_SEED), 0)
     .option('--train-count <n>', 'use only the first n training images (synthetic: generate n)', parseIntArg('--train-count'))
     .option('--test-count <n>', 'use only the first n test images (synthetic: generate n)', parseIntArg('--test-count'))
     .option('--out <dir>', 'run folder to write (default runs/search-<seed>)')
@@ -146,15 +152,22 @@ export function registerSearchCommand(program: Command): void {
       const backend = program.opts<{ backend?: string }>().backend;
       let search: DraSearch;
       let out: string;
+      let folder: ClaimedFolder;
       if (flags.resume) {
         out = resolve(flags.out ?? flags.resume);
         if (!checkpointExists(join(resolve(flags.resume), 'checkpoint'))) throw new Error(`--resume ${flags.resume}: no checkpoint in that folder`);
+        // The run's own files may be there (and are replaced as it goes on); nothing else.
+        folder = claimRunFolder(out, { label: `--out ${out}`, allowed: isRunFile, ...(flags.force ? { force: true } : {}) });
         search = await loadSearch(resolve(flags.resume), backend ? { backend } : {});
         process.stderr.write(`resumed ${flags.resume} at step ${search.stepCount}/${search.config.steps}\n`);
       } else {
         out = resolve(flags.out ?? `runs/search-${flags.seed}`);
         if (!flags.force && existsSync(join(out, 'checkpoint', 'manifest.json'))) throw new Error(`--out ${out} already holds a search; use --resume ${out} to continue it or choose another folder`);
         const partial = settingsFromFlags(flags);
+        resolveSearchConfig(partial); // fail on bad flags before touching the folder
+        // A fresh run starts in an empty folder: whatever is there (a killed run's files,
+        // the user's own) is kept unless --force says otherwise.
+        folder = claimRunFolder(out, { label: `--out ${out}`, ...(flags.force ? { force: true } : {}), hint: `choose another folder, use --resume ${out} if it holds a search` });
         resolveSearchConfig(partial); // fail on bad flags before loading data
         if (flags.epochs !== undefined) {
           // Steps per epoch depend on the proxy size, known once the data is loaded.
@@ -168,13 +181,21 @@ export function registerSearchCommand(program: Command): void {
       }
       process.stderr.write(`backend: ${search.backend.backend}; preset: ${search.config.preset}; data: ${search.dataset.description}; model: ${search.config.model} (${search.model.parameterCount()} parameters); proxy halves: ${search.proxy.model.count} + ${search.proxy.policy.count}\n`);
       for (const note of search.notes) process.stderr.write(`note: ${note}\n`);
+      // SIGINT (Ctrl-C) and SIGTERM (what a scheduler sends before it kills) both stop at
+      // the next step boundary and save; the process then exits 130 or 143, as a shell
+      // reports a process killed by that signal, so a script can tell it from a finished run.
       const controller = new AbortController();
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130);
-        process.stderr.write('\nstopping at the next step boundary (Ctrl-C again to quit without saving)\n');
+      let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+      const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+        if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+        stoppedBy = signal;
+        process.stderr.write(`\n${signal}: stopping at the next step boundary and saving (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again to quit without saving)\n`);
         controller.abort();
       };
+      const onSigint = () => onSignal('SIGINT');
+      const onSigterm = () => onSignal('SIGTERM');
       process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigterm);
       const progress = createProgress(search.config.steps, 'search', process.stderr, search.stepCount);
       try {
         const result = await search.run({
@@ -192,9 +213,12 @@ export function registerSearchCommand(program: Command): void {
         if (first) process.stdout.write(`${searchSummary(search.config.data, first.policy, search.policy.snapshot(), search.stepCount)}\n`);
         process.stdout.write(`policy:  ${join(out, 'policy.json')}\nhistory: ${join(out, 'history.jsonl')}\n${report ? `report:  ${report}\n` : ''}resume:  dralab search --resume ${out}\n`);
         if (result.reason === 'non-finite' || result.reason === 'callback-error') process.exitCode = 1;
+        else if (result.reason === 'aborted' && stoppedBy) process.exitCode = stoppedBy === 'SIGINT' ? 130 : 143;
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigterm);
         search.dispose();
+        folder.release();
       }
     });
 }

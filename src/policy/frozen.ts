@@ -95,12 +95,14 @@ export interface RandAugmentOptions {
 }
 
 const MAGNITUDE_LEVELS = 30;
+/** More layers than this is a mistake (each layer is a full pass over the batch), not a policy. */
+export const MAX_LAYERS = 16;
 
 /** RandAugment as a frozen policy: uniform op choice, m = M/30 (+ N(0, mstd/30)). */
 export function randAugment(options: RandAugmentOptions): FrozenPolicy {
   const { n, m, mstd = 0, p = 1 } = options;
   const ops = [...(options.ops ?? DRA_OP_NAMES)];
-  if (!Number.isInteger(n) || n < 1) throw new Error(`RandAugment n (number of layers) must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LAYERS) throw new Error(`RandAugment n (number of layers) must be an integer in [1, ${MAX_LAYERS}], got ${n}`);
   if (!(m >= 0 && m <= MAGNITUDE_LEVELS)) throw new Error(`RandAugment m (magnitude) must be in [0, ${MAGNITUDE_LEVELS}], got ${m}`);
   if (!(mstd >= 0)) throw new Error(`RandAugment mstd must be >= 0, got ${mstd}`);
   if (!(p >= 0 && p <= 1)) throw new Error(`RandAugment p must be in [0, 1], got ${p}`);
@@ -158,13 +160,16 @@ export function parsePolicyString(text: string): FrozenPolicy {
   const parts = trimmed.split('-');
   if (parts[0] !== 'rand') throw new Error(`unknown policy string '${text}'; expected rand-m<M>-n<N>[-mstd<S>][-p<P>], trivial, none or official:<name>`);
   const values: Record<string, number> = { n: 2, mstd: 0, p: 1 };
-  let sawM = false;
+  const given = new Set<string>();
   for (const part of parts.slice(1)) {
     const match = /^(mstd|m|n|p)([0-9]*\.?[0-9]+)$/.exec(part);
     if (!match) throw new Error(`policy string '${text}': cannot read '${part}'; expected m<number>, n<int>, mstd<number> or p<number>`);
-    values[match[1]!] = Number(match[2]);
-    if (match[1] === 'm') sawM = true;
+    const key = match[1]!;
+    if (given.has(key)) throw new Error(`policy string '${text}': '${key}' is given twice; give each of m, n, mstd, p once`);
+    given.add(key);
+    values[key] = Number(match[2]);
   }
+  const sawM = given.has('m');
   if (!sawM) throw new Error(`policy string '${text}': the magnitude m<M> is required (e.g. rand-m9-n2)`);
   return randAugment({ n: values.n!, m: values.m!, mstd: values.mstd!, p: values.p! });
 }

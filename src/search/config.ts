@@ -7,8 +7,10 @@
  */
 import { z } from 'zod';
 import { DRA_OP_NAMES, isOpName } from '../ops/names';
+import { MAX_SEED } from '../util/rng';
 
 export const PRESET_NAMES = ['fast-cpu', 'official-cifar'] as const;
+export { MAX_SEED };
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 export const searchConfigSchema = z.object({
@@ -21,7 +23,8 @@ export const searchConfigSchema = z.object({
   /** Limit the training / test images loaded (synthetic: how many to generate). */
   trainCount: z.number().int().positive().optional(),
   testCount: z.number().int().positive().optional(),
-  seed: z.number().int().min(0),
+  /** Seed of every random choice: an integer in [0, 2^32 - 1] (seeds beyond would alias smaller ones). */
+  seed: z.number().int().min(0).max(MAX_SEED),
   batchSize: z.number().int().positive(),
   /** Total search steps (the cosine schedule spans them). */
   steps: z.number().int().positive(),
@@ -168,6 +171,11 @@ export function resolveSearchConfig(partial: Partial<SearchConfig>): SearchConfi
   if (!(PRESET_NAMES as readonly string[]).includes(presetName)) {
     throw new Error(`invalid search configuration:\n  - preset: unknown preset '${String(presetName)}'; expected one of ${PRESET_NAMES.join(', ')}`);
   }
+  const known = Object.keys(searchConfigSchema.shape);
+  const unknown = Object.keys(partial).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new Error(`invalid search configuration:\n  - ${unknown.map((key) => `unknown setting '${key}'${nearestName(key, known) ? ` (did you mean '${nearestName(key, known)}'?)` : ''}`).join('\n  - ')}`);
+  }
   const merged = { ...SEARCH_DEFAULTS, ...SEARCH_PRESETS[presetName], ...partial };
   const parsed = searchConfigSchema.safeParse(merged);
   if (!parsed.success) {
@@ -184,4 +192,28 @@ export function resolveSearchConfig(partial: Partial<SearchConfig>): SearchConfi
   if ((config.proxyClasses === undefined) !== (config.proxyPerClass === undefined)) problems.push('proxyClasses and proxyPerClass go together');
   if (problems.length) throw new Error(`invalid search configuration:\n  - ${problems.join('\n  - ')}`);
   return config;
+}
+
+/** The known name closest to `name` by edit distance, if it is close (a typo, not another word). */
+export function nearestName(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
 }

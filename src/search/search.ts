@@ -261,6 +261,10 @@ export class DraSearch {
       }
       const [valLoss, valCe, kl, valAcc] = policyStats as [number, number, number, number];
       if (![valLoss, valCe, kl].every(Number.isFinite)) throw new NonFiniteLossError(stepIndex + 1, 'policy loss');
+      // A finite loss can still give non-finite parameters (an overflowing temperature or
+      // learning rate): such a step is rejected like a non-finite loss.
+      const { weights, mu, sigma } = this.policy.values();
+      if (![weights, mu, sigma].every((values) => values.every(Number.isFinite))) throw new NonFiniteLossError(stepIndex + 1, 'policy parameters (w, mu or sigma)');
       await yieldToEventLoop();
       if (signal?.aborted) throw new SearchAbortedError('policy step');
 

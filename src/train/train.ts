@@ -11,7 +11,7 @@ import { createModel } from '../models';
 import type { Model } from '../models/types';
 import type { FrozenPolicy } from '../policy/frozen';
 import { cutoutMaskFor } from '../search/search';
-import { Rng } from '../util/rng';
+import { MAX_SEED, Rng } from '../util/rng';
 import { SGD } from './optim';
 import { cosineLearningRate } from './schedule';
 import { trainStep } from './step';
@@ -97,6 +97,7 @@ export async function evaluate(model: Model, set: ImageSet, batchSize = 256): Pr
 export async function trainWithPolicy(dataset: Dataset, policy: FrozenPolicy, policyName: string, options: Partial<TrainOptions> & Pick<TrainOptions, 'model' | 'epochs'>): Promise<TrainResult> {
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...options };
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new Error(`epochs must be a positive integer, got ${o.epochs}`);
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > MAX_SEED) throw new Error(`seed must be an integer in [0, ${MAX_SEED}], got ${o.seed}`);
   if (!Number.isInteger(o.evaluateEvery) || o.evaluateEvery < 1) throw new Error(`evaluateEvery must be a positive integer, got ${o.evaluateEvery}`);
   const rng = new Rng(o.seed);
   const { height, width, channels } = dataset.train;

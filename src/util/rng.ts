@@ -5,6 +5,9 @@
  */
 export type RngState = [number, number, number, number];
 
+/** The largest seed a run takes: the generator is seeded from 32 bits, so larger seeds would alias smaller ones. */
+export const MAX_SEED = 2 ** 32 - 1;
+
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {

@@ -77,8 +77,8 @@ describe('dralab search', () => {
       if (/search \d+\/12/.test(stderr) && !child.killed) child.kill('SIGINT');
     });
     const code = await interrupted;
-    assert.equal(code, 0, stderr);
-    assert.match(stderr, /stopping at the next step boundary/);
+    assert.equal(code, 130, `an interrupted run exits 130 after saving\n${stderr}`);
+    assert.match(stderr, /SIGINT: stopping at the next step boundary and saving/);
     const m = /search stopped \(aborted\) at step (\d+)\/12/.exec(stdout);
     assert.ok(m, stdout);
     const stoppedAt = Number(m[1]);

@@ -1,0 +1,86 @@
+/**
+ * Careless use caught where it enters: a misspelt setting, a seed that would alias a
+ * smaller one, a policy string with a part given twice or an unbounded layer count, a
+ * temperature that overflows the Gumbel softmax; and SIGTERM, which a cluster scheduler
+ * sends before it kills, stops at a step boundary, saves and exits 143.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectBackend } from '../../src/backend/select';
+import { parsePolicyString } from '../../src/policy/frozen';
+import { resolveSearchConfig } from '../../src/search/config';
+import { DraSearch } from '../../src/search/search';
+
+const root = join(__dirname, '../../..');
+const bin = join(root, 'bin/dralab.js');
+const env = { ...process.env, DRALAB_BACKEND: 'wasm' };
+const small = ['--data', 'synthetic:colour', '--model', 'tiny-cnn', '--train-count', '192', '--test-count', '32', '--batch-size', '16'];
+
+before(async () => {
+  await selectBackend({ backend: 'wasm', reselect: true });
+});
+
+describe('settings are checked where they enter', () => {
+  it('an unknown setting is refused with the nearest valid name', () => {
+    assert.throws(() => resolveSearchConfig({ stpes: 10 } as never), /unknown setting 'stpes' \(did you mean 'steps'\?\)/);
+    assert.throws(() => resolveSearchConfig({ temprature: 0.5 } as never), /unknown setting 'temprature' \(did you mean 'temperature'\?\)/);
+    assert.throws(() => resolveSearchConfig({ zzzzzzzzzz: 1 } as never), /unknown setting 'zzzzzzzzzz'$/m);
+  });
+
+  it('a seed must be an integer in [0, 2^32 - 1]: 2^32 would alias seed 0', () => {
+    assert.throws(() => resolveSearchConfig({ seed: 2 ** 32 }), /seed/);
+    assert.throws(() => resolveSearchConfig({ seed: -1 }), /seed/);
+    assert.equal(resolveSearchConfig({ seed: 2 ** 32 - 1 }).seed, 2 ** 32 - 1);
+    const r = spawnSync(process.execPath, [bin, 'search', ...small, '--seed', '4294967296', '--steps', '1', '--out', join(mkdtempSync(join(tmpdir(), 'dralab-seed-')), 'run')], { cwd: root, env, encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--seed must be an integer in \[0, 4294967295\], got '4294967296'/);
+  });
+
+  it('a policy string with a part given twice, or an unbounded layer count, is refused at once', () => {
+    assert.throws(() => parsePolicyString('rand-m9-n2-m5'), /'m' is given twice/);
+    const started = performance.now();
+    assert.throws(() => parsePolicyString('rand-m9-n100000'), /n \(number of layers\) must be an integer in \[1, 16\], got 100000/);
+    assert.ok(performance.now() - started < 1000);
+    assert.equal(parsePolicyString('rand-m9-n16').depth, 16);
+  });
+
+  it('a temperature that overflows the Gumbel softmax is rejected as non-finite parameters; nothing changes', async () => {
+    const search = await DraSearch.create({ data: 'synthetic:colour', trainCount: 96, testCount: 16, model: 'tiny-cnn', batchSize: 16, steps: 3, temperature: 1e-300, onNonFinite: 'stop' });
+    const before = search.policy.snapshot();
+    const result = await search.run();
+    assert.equal(result.reason, 'non-finite');
+    assert.match(result.error!.message, /non-finite policy parameters \(w, mu or sigma\); the step was rejected and nothing changed/);
+    assert.equal(search.stepCount, 0);
+    assert.deepEqual(search.policy.snapshot().layers, before.layers);
+    search.dispose();
+  });
+});
+
+describe('signals', () => {
+  it('SIGTERM stops at a step boundary, saves, and exits 143; --resume continues', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'dralab-term-')), 'run');
+    const child = spawn(process.execPath, [bin, 'search', ...small, '--seed', '5', '--steps', '40', '--out', out, '--no-report', '--checkpoint-every', '1000'], { cwd: root, env });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (/search \d+\/40/.test(stderr) && !child.killed) child.kill('SIGTERM');
+    });
+    const code = await exited;
+    assert.equal(code, 143, stderr);
+    assert.match(stderr, /SIGTERM: stopping at the next step boundary and saving/);
+    const m = /search stopped \(aborted\) at step (\d+)\/40/.exec(stdout);
+    assert.ok(m, stdout);
+    const steps = readFileSync(join(out, 'history.jsonl'), 'utf8').trim().split('\n').filter((l) => l.includes('"type":"step"'));
+    assert.equal(steps.length, Number(m[1]), 'the saved history ends where the run stopped');
+    const resumed = spawnSync(process.execPath, [bin, 'search', '--resume', out, '--no-report'], { cwd: root, env, encoding: 'utf8' });
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stdout, /search finished at step 40\/40/);
+  });
+});
