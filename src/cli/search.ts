@@ -61,6 +61,16 @@ interface SearchFlags {
   force?: boolean;
 }
 
+/** Runs `work`; if it throws, gives the folder up (removing it if the claim created it) and rethrows. */
+async function abandonOnError<T>(folder: ClaimedFolder, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    folder.abandon();
+    throw err;
+  }
+}
+
 /** Whether a folder entry is one a search writes (outputs, checkpoint and their temporary forms). */
 function isRunFile(entry: string): boolean {
   return /^(policy\.json|history\.jsonl|report\.html|checkpoint(\.old|\.tmp.*)?)$/.test(entry) || /\.tmp-\d+$/.test(entry);
@@ -158,7 +168,7 @@ export function registerSearchCommand(program: Command): void {
         if (!checkpointExists(join(resolve(flags.resume), 'checkpoint'))) throw new Error(`--resume ${flags.resume}: no checkpoint in that folder`);
         // The run's own files may be there (and are replaced as it goes on); nothing else.
         folder = claimRunFolder(out, { label: `--out ${out}`, allowed: isRunFile, ...(flags.force ? { force: true } : {}) });
-        search = await loadSearch(resolve(flags.resume), backend ? { backend } : {});
+        search = await abandonOnError(folder, () => loadSearch(resolve(flags.resume!), backend ? { backend } : {}));
         process.stderr.write(`resumed ${flags.resume} at step ${search.stepCount}/${search.config.steps}\n`);
       } else {
         out = resolve(flags.out ?? `runs/search-${flags.seed}`);
@@ -168,16 +178,19 @@ export function registerSearchCommand(program: Command): void {
         // A fresh run starts in an empty folder: whatever is there (a killed run's files,
         // the user's own) is kept unless --force says otherwise.
         folder = claimRunFolder(out, { label: `--out ${out}`, ...(flags.force ? { force: true } : {}), hint: `choose another folder, use --resume ${out} if it holds a search` });
-        resolveSearchConfig(partial); // fail on bad flags before loading data
-        if (flags.epochs !== undefined) {
-          // Steps per epoch depend on the proxy size, known once the data is loaded.
-          const probe = await DraSearch.create({ ...partial, steps: 1, ...(backend ? { backend } : {}) });
-          partial.steps = flags.epochs * probe.stepsPerEpoch;
-          probe.dispose();
-        } else {
-          partial.steps = flags.steps ?? resolveSearchConfig(partial).steps;
-        }
-        search = await DraSearch.create({ ...partial, ...(backend ? { backend } : {}) });
+        // Until the search exists nothing is written: a failure here (bad data, model or
+        // sizes) leaves no folder behind.
+        search = await abandonOnError(folder, async () => {
+          if (flags.epochs !== undefined) {
+            // Steps per epoch depend on the proxy size, known once the data is loaded.
+            const probe = await DraSearch.create({ ...partial, steps: 1, ...(backend ? { backend } : {}) });
+            partial.steps = flags.epochs * probe.stepsPerEpoch;
+            probe.dispose();
+          } else {
+            partial.steps = flags.steps ?? resolveSearchConfig(partial).steps;
+          }
+          return DraSearch.create({ ...partial, ...(backend ? { backend } : {}) });
+        });
       }
       process.stderr.write(`backend: ${search.backend.backend}; preset: ${search.config.preset}; data: ${search.dataset.description}; model: ${search.config.model} (${search.model.parameterCount()} parameters); proxy halves: ${search.proxy.model.count} + ${search.proxy.policy.count}\n`);
       for (const note of search.notes) process.stderr.write(`note: ${note}\n`);

@@ -50,12 +50,20 @@ export function registerTrainCommand(program: Command): void {
       // Claimed before any work: writable, not in use, and holding no earlier result unless --force.
       const out = resolve(flags.out);
       const folder = claimRunFolder(out, { label: `--out ${out}`, ...(flags.force ? { force: true } : {}), hint: 'choose another folder' });
-      const backend = await selectBackend({ backend: program.opts<{ backend?: string }>().backend });
-      const dataset = await loadDataset(flags.data, {
-        seed: flags.seed,
-        ...(flags.trainCount !== undefined ? { trainCount: flags.trainCount } : {}),
-        ...(flags.testCount !== undefined ? { testCount: flags.testCount } : {}),
-      });
+      let loaded: { backend: Awaited<ReturnType<typeof selectBackend>>; dataset: Awaited<ReturnType<typeof loadDataset>> };
+      try {
+        const backend = await selectBackend({ backend: program.opts<{ backend?: string }>().backend });
+        const dataset = await loadDataset(flags.data, {
+          seed: flags.seed,
+          ...(flags.trainCount !== undefined ? { trainCount: flags.trainCount } : {}),
+          ...(flags.testCount !== undefined ? { testCount: flags.testCount } : {}),
+        });
+        loaded = { backend, dataset };
+      } catch (err) {
+        folder.abandon(); // nothing written yet: leave no folder behind
+        throw err;
+      }
+      const { backend, dataset } = loaded;
       process.stderr.write(`backend: ${backend.backend}; data: ${dataset.description}; policy: ${policy.describe()}\n`);
       const result = await trainWithPolicy(dataset, policy, flags.policy, {
         model: flags.model,

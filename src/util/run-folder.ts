@@ -5,8 +5,8 @@
  * consents (`--force` / `overwrite`), and only one process may write to it at a time (a
  * lock file naming the owner's PID; a lock whose process is gone is taken over).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export const LOCK_FILE = '.dralab.lock';
 
@@ -25,6 +25,21 @@ export interface ClaimedFolder {
   readonly path: string;
   /** Removes the lock (also done when the process exits). */
   release(): void;
+  /** For a run that failed before writing anything: releases, and removes the folder if this claim created it and it is empty. */
+  abandon(): void;
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time. (Node 20's recursive
+ * mkdir never returns for a path under /proc; a plain mkdir fails at once.) Returns the
+ * topmost folder it created, if any.
+ */
+function makeFolders(dir: string): string | undefined {
+  if (existsSync(dir)) return undefined;
+  const parent = dirname(dir);
+  const created = parent !== dir ? makeFolders(parent) : undefined;
+  mkdirSync(dir);
+  return created ?? dir;
 }
 
 function processAlive(pid: number): boolean {
@@ -91,8 +106,9 @@ function probeWritable(dir: string, label: string): void {
 export function claimRunFolder(dir: string, options: ClaimOptions): ClaimedFolder {
   const { label } = options;
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`${label} is a file, not a folder`);
+  let created: string | undefined;
   try {
-    mkdirSync(dir, { recursive: true });
+    created = makeFolders(dir);
   } catch (err) {
     throw new Error(`cannot create ${label}: ${(err as Error).message}`);
   }
@@ -110,5 +126,18 @@ export function claimRunFolder(dir: string, options: ClaimOptions): ClaimedFolde
     release();
     throw err;
   }
-  return { path: dir, release };
+  const abandon = () => {
+    release();
+    if (created === undefined) return;
+    try {
+      // Only empty folders go (rmdir refuses others), innermost first up to the one created.
+      for (let d = dir; ; d = dirname(d)) {
+        rmdirSync(d);
+        if (d === created) break;
+      }
+    } catch {
+      // not empty: keep it
+    }
+  };
+  return { path: dir, release, abandon };
 }

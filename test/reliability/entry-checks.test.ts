@@ -48,16 +48,22 @@ describe('settings are checked where they enter', () => {
     assert.equal(parsePolicyString('rand-m9-n16').depth, 16);
   });
 
-  it('a temperature that overflows the Gumbel softmax is rejected as non-finite parameters; nothing changes', async () => {
-    const search = await DraSearch.create({ data: 'synthetic:colour', trainCount: 96, testCount: 16, model: 'tiny-cnn', batchSize: 16, steps: 3, temperature: 1e-300, onNonFinite: 'stop' });
-    const before = search.policy.snapshot();
-    const result = await search.run();
-    assert.equal(result.reason, 'non-finite');
-    assert.match(result.error!.message, /non-finite policy parameters \(w, mu or sigma\); the step was rejected and nothing changed/);
-    assert.equal(search.stepCount, 0);
-    assert.deepEqual(search.policy.snapshot().layers, before.layers);
-    search.dispose();
-  });
+  for (const [what, settings, reason] of [
+    ['a temperature that overflows the Gumbel softmax', { temperature: 1e-300 }, /non-finite policy loss/],
+    ['a policy learning rate that overflows the weights', { policyLearningRate: 1e300 }, /non-finite policy parameters \(w, mu or sigma\)/],
+  ] as const) {
+    it(`${what} is rejected as non-finite; nothing changes and the run stops with the reason`, async () => {
+      const search = await DraSearch.create({ data: 'synthetic:colour', trainCount: 96, testCount: 16, model: 'tiny-cnn', batchSize: 16, steps: 3, onNonFinite: 'stop', ...settings });
+      const before = search.policy.snapshot();
+      const result = await search.run();
+      assert.equal(result.reason, 'non-finite');
+      assert.match(result.error!.message, reason);
+      assert.match(result.error!.message, /the step was rejected and nothing changed/);
+      assert.equal(search.stepCount, 0);
+      assert.deepEqual(search.policy.snapshot().layers, before.layers);
+      search.dispose();
+    });
+  }
 });
 
 describe('signals', () => {
