@@ -5,7 +5,7 @@
  * `dralab kernel check` says what is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 
@@ -69,7 +69,12 @@ export function installKernel(options: KernelInstallOptions): string {
   if (options.prefix) args.push(`--prefix=${resolve(options.prefix)}`);
   if (options.sysPrefix) args.push('--sys-prefix');
   if (options.user) args.push('--user');
+  // tslab's installer always registers a JavaScript kernel (jslab) too, whose command is
+  // not on PATH when tslab is a project dependency; only the kernel asked for is kept.
+  const jslabDir = join(kernelsDir(options), 'jslab');
+  const jslabBefore = existsSync(jslabDir);
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (!jslabBefore && existsSync(jslabDir)) rmSync(jslabDir, { recursive: true, force: true });
   if (r.status !== 0) {
     throw new Error(`tslab install failed (is Jupyter installed for ${options.python}?):\n${(r.stderr || r.stdout || String(r.error)).trim()}`);
   }

@@ -3,9 +3,10 @@
  * probe file, so a read-only or special path such as /proc fails at start, not after
  * the first steps), it must not hold anything this run did not write unless the caller
  * consents (`--force` / `overwrite`), and only one process may write to it at a time (a
- * lock file naming the owner's PID; a lock whose process is gone is taken over).
+ * lock file naming the owner's PID; a lock whose process is gone is taken over). Once
+ * claimed, temporary files of interrupted saves are removed.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export const LOCK_FILE = '.dralab.lock';
@@ -85,6 +86,20 @@ function takeLock(dir: string, label: string): () => void {
   throw new Error(`${label}: could not take the lock ${path}`);
 }
 
+/**
+ * Removes what an interrupted save left behind: `<file>.tmp-<PID>` of processes that are
+ * gone, and a half-written `checkpoint.tmp`. Safe because the caller holds the lock, so
+ * no other process is writing here.
+ */
+function removeLeftovers(dir: string): void {
+  for (const entry of readdirSync(dir)) {
+    const pid = /\.tmp-(\d+)$/.exec(entry)?.[1];
+    if ((pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) || entry === 'checkpoint.tmp') {
+      rmSync(join(dir, entry), { recursive: true, force: true });
+    }
+  }
+}
+
 /** Checks that files can be created and renamed in `dir` (what every atomic save does). */
 function probeWritable(dir: string, label: string): void {
   const probe = join(dir, `.dralab-probe-${process.pid}`);
@@ -122,6 +137,7 @@ export function claimRunFolder(dir: string, options: ClaimOptions): ClaimedFolde
         throw new Error(`${label} already holds ${shown}; nothing was changed. ${options.hint ? `${options.hint}, or ` : ''}use --force to write there anyway`);
       }
     }
+    removeLeftovers(dir);
   } catch (err) {
     release();
     throw err;

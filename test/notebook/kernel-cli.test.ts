@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -49,6 +49,7 @@ describe('dralab kernel', () => {
       assert.deepEqual(spec.argv.slice(2), ['kernel', '--config-path', '{connection_file}']);
       assert.equal(spec.env.DRALAB_BACKEND, 'cpu');
       assert.equal(spec.language, 'typescript');
+      assert.equal(existsSync(join(prefix, 'share/jupyter/kernels/jslab')), false, 'only the tslab kernel is registered (tslab\'s installer also writes jslab)');
       const listed = spawnSync(PYTHON, ['-m', 'jupyter_client.kernelspecapp', 'list', '--json'], { encoding: 'utf8', env: { ...process.env, JUPYTER_PATH: join(prefix, 'share/jupyter') } });
       if (listed.status === 0) assert.ok((JSON.parse(listed.stdout) as { kernelspecs: Record<string, unknown> }).kernelspecs.tslab, 'jupyter sees the kernel');
     } finally {

@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimRunFolder, LOCK_FILE } from '../../src/util/run-folder';
@@ -61,6 +61,20 @@ describe('no silent overwrite', () => {
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /already holds checkpoint\.old, history\.jsonl\.tmp-12345; nothing was changed\. .*--resume/);
     assert.ok(existsSync(join(out, 'checkpoint.old', 'manifest.json')));
+  });
+});
+
+describe('temporary files', () => {
+  it('a save interrupted before its rename leaves no temporary file past the next start', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'dralab-tmp-')), 'run');
+    const first = dralab(['search', ...small, '--steps', '2', '--out', out, '--no-report']);
+    assert.equal(first.status, 0, first.stderr);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(join(out, `history.jsonl.tmp-${dead.stdout}`), 'half a history');
+    mkdirSync(join(out, 'checkpoint.tmp'));
+    const resumed = dralab(['search', '--resume', out, '--no-report']);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.deepEqual(readdirSync(out).filter((e) => e.includes('.tmp')), []);
   });
 });
 
