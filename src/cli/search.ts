@@ -158,7 +158,7 @@ export function registerSearchCommand(program: Command): void {
     .option('--checkpoint-every <n>', 'save the run folder every n steps', parseIntArg('--checkpoint-every'), 50)
     .option('--no-report', 'do not write report.html')
     .option('--force', 'start afresh even if --out already holds a search (it is replaced at the first save)')
-    .action(async (flags: SearchFlags) => {
+    .action(async (flags: SearchFlags, command: Command) => {
       const backend = program.opts<{ backend?: string }>().backend;
       let search: DraSearch;
       let out: string;
@@ -166,9 +166,18 @@ export function registerSearchCommand(program: Command): void {
       if (flags.resume) {
         out = resolve(flags.out ?? flags.resume);
         if (!checkpointExists(join(resolve(flags.resume), 'checkpoint'))) throw new Error(`--resume ${flags.resume}: no checkpoint in that folder`);
+        // A resume is the saved run: settings come from its checkpoint. --steps may extend
+        // it; the output flags apply; any other setting given on the command line is refused.
+        const mayChange = new Set(['resume', 'out', 'force', 'steps', 'checkpointEvery', 'report']);
+        const refused = command.options
+          .filter((o) => command.getOptionValueSource(o.attributeName()) === 'cli' && !mayChange.has(o.attributeName()))
+          .map((o) => o.long ?? o.flags);
+        if (refused.length > 0) {
+          throw new Error(`--resume continues the saved run with its own settings; ${[...new Set(refused)].join(', ')} cannot change on resume (only --steps, --out, --checkpoint-every, --no-report and --force can); start a new run to change them`);
+        }
         // The run's own files may be there (and are replaced as it goes on); nothing else.
         folder = claimRunFolder(out, { label: `--out ${out}`, allowed: isRunFile, ...(flags.force ? { force: true } : {}) });
-        search = await abandonOnError(folder, () => loadSearch(resolve(flags.resume!), backend ? { backend } : {}));
+        search = await abandonOnError(folder, () => loadSearch(resolve(flags.resume!), { ...(backend ? { backend } : {}), ...(flags.steps !== undefined ? { steps: flags.steps } : {}) }));
         process.stderr.write(`resumed ${flags.resume} at step ${search.stepCount}/${search.config.steps}\n`);
       } else {
         out = resolve(flags.out ?? `runs/search-${flags.seed}`);

@@ -73,10 +73,15 @@ export async function saveSearch(search: DraSearch, dir: string): Promise<void> 
 }
 
 /** Loads a search saved by saveSearch; it continues exactly where it stopped. */
-export async function loadSearch(dir: string, options: { backend?: string } = {}): Promise<DraSearch> {
+export async function loadSearch(dir: string, options: { backend?: string; steps?: number } = {}): Promise<DraSearch> {
   const checkpoint = readCheckpoint(join(dir, 'checkpoint'));
   const state = checkpoint.state as CheckpointState;
-  const config = resolveSearchConfig(state.config);
+  const saved = resolveSearchConfig(state.config);
+  // The one setting a resume may change: the total step count, to extend (or shorten) a run.
+  if (options.steps !== undefined && options.steps < state.search.stepsDone) {
+    throw new Error(`--steps ${options.steps} is below the ${state.search.stepsDone} steps this run has already done`);
+  }
+  const config = options.steps !== undefined ? { ...saved, steps: options.steps } : saved;
   const backend = await selectBackend(options.backend ? { backend: options.backend } : {});
   const dataset = await loadDataset(config.data, datasetOptions(config));
   const search = new DraSearch({ config, dataset, backend });

@@ -90,3 +90,24 @@ describe('signals', () => {
     assert.match(resumed.stdout, /search finished at step 40\/40/);
   });
 });
+
+describe('a resume is the run it claims to be', () => {
+  it('settings given with --resume are refused by name; --steps extends the run', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'dralab-resume-')), 'run');
+    const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, env, encoding: 'utf8' });
+    const first = run(['search', ...small, '--seed', '5', '--steps', '2', '--out', out, '--no-report']);
+    assert.equal(first.status, 0, first.stderr);
+    const before = readFileSync(join(out, 'policy.json'), 'utf8');
+    const refused = run(['search', '--resume', out, '--seed', '7', '--tau', '0.1', '--no-report']);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /--seed, --tau cannot change on resume/);
+    assert.equal(readFileSync(join(out, 'policy.json'), 'utf8'), before, 'a refused resume changes nothing');
+    const shorter = run(['search', '--resume', out, '--steps', '1', '--no-report']);
+    assert.notEqual(shorter.status, 0);
+    assert.match(shorter.stderr, /--steps 1 is below the 2 steps this run has already done/);
+    const extended = run(['search', '--resume', out, '--steps', '4', '--no-report']);
+    assert.equal(extended.status, 0, extended.stderr);
+    assert.match(extended.stderr, /resumed .* at step 2\/4/);
+    assert.match(extended.stdout, /search finished at step 4\/4/);
+  });
+});
