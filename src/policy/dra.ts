@@ -5,7 +5,7 @@
  * second-order policy gradient needs the same augmentation under several model weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPerSample, OPS, stopGradient, type GeometryOptions } from '../ops';
+import { applyPerSample, OPS, stopGradient, straightThroughMagnitude, type GeometryOptions } from '../ops';
 import { isAffineOp } from '../ops/geometric';
 import { DRA_OP_NAMES, type OpName } from '../ops/names';
 import type { PolicySnapshot } from '../search/record';
@@ -252,8 +252,9 @@ export class DraPolicy {
           gate[i] = applied[i] ? 1 : 0;
           ownGradient[i] = applied[i] && argumentGradient[chosen[i]!] ? 1 : 0;
         }
-        // x + m - stopgrad(m) only where the gate is open: a closed gate returns x itself.
-        const xm = tf.add(x, tf.reshape(tf.mul(tf.sub(m, stopGradient(m)), tf.tensor1d(gate)), [n, 1, 1, 1])) as tf.Tensor4D;
+        // x + m - stopgrad(m) only where the gate is open (m times a constant 0/1 gate):
+        // a closed gate returns x itself.
+        const xm = straightThroughMagnitude(x, tf.mul(m, tf.tensor1d(gate)) as tf.Tensor1D);
         // The magnitude the op computes its argument from: m where the op's own argument
         // gradient counts, stopgrad(m) elsewhere (the same values forward).
         const own = tf.tensor1d(ownGradient);

@@ -177,6 +177,24 @@ export class DraSearch {
     return this.config.cutout > 0 ? cutoutMaskFor(shape, this.config.cutout, this.rng) : undefined;
   }
 
+  /**
+   * The un-augmented forward of the KL term, in training mode as officially. It runs before
+   * the augmented forward: its logits are constants to the policy, and its running-statistic
+   * updates are assigned at once so the augmented forward's compose with them (officially
+   * the augmented forward comes first; the order only changes how the two batches are
+   * weighted in the running averages).
+   */
+  private unaugmentedForward(images: tf.Tensor4D, moveStatistics: boolean): tf.Tensor2D {
+    const updates: StateUpdate[] = [];
+    try {
+      const logits = tf.tidy(() => this.model.apply(images, { training: true, dropoutSeeds: this.rng, ...(moveStatistics ? { stateUpdates: updates } : {}) }));
+      this.commitStateUpdates(updates);
+      return logits;
+    } finally {
+      tf.dispose(updates.map((u) => u.value));
+    }
+  }
+
   /** Assigns BatchNorm running-statistic updates now (the step's transaction restores them on failure). */
   private commitStateUpdates(updates: StateUpdate[]): void {
     for (const u of updates) u.variable.assign(u.value);
@@ -321,35 +339,16 @@ export class DraSearch {
     let logitsOri: tf.Tensor2D | undefined;
     let stats: tf.Tensor | undefined;
     let grads: tf.Tensor[] = [];
+    const valObjective = (): tf.Scalar => {
+      const r = this.policyLoss(valLabels, logitsOri, augmented, updates);
+      stats = tf.keep(tf.stack([r.loss, r.ce, r.kl, r.acc]));
+      return r.loss;
+    };
     try {
-      if (vars.length === 0) {
-        stats = tf.tidy(() => {
-          const ori = this.config.useKl ? this.model.apply(valImages, { training: true, dropoutSeeds: this.rng }) : undefined;
-          const r = this.policyLoss(valLabels, ori, augmented);
-          return tf.stack([r.loss, r.ce, r.kl, r.acc]);
-        });
-        return Array.from(await stats.data());
-      }
-      const valObjective = (): tf.Scalar => {
-        const r = this.policyLoss(valLabels, logitsOri, augmented, updates);
-        stats = tf.keep(tf.stack([r.loss, r.ce, r.kl, r.acc]));
-        return r.loss;
-      };
-      // The un-augmented forward first: its logits are constants to the policy, and its
-      // running-statistic updates are assigned before the augmented forward computes its
-      // own from them, so the two compose (officially the augmented forward comes first;
-      // the order only changes how the two batches are weighted in the running averages).
-      if (this.config.useKl) {
-        const oriUpdates: StateUpdate[] = [];
-        try {
-          logitsOri = tf.tidy(() => this.model.apply(valImages, { training: true, dropoutSeeds: this.rng, ...(updates ? { stateUpdates: oriUpdates } : {}) }));
-          this.commitStateUpdates(oriUpdates);
-        } finally {
-          tf.dispose(oriUpdates.map((u) => u.value));
-        }
-      }
+      if (this.config.useKl) logitsOri = this.unaugmentedForward(valImages, updates !== undefined);
       try {
-        if (this.config.policyGradient === 'first') {
+        if (vars.length === 0) tf.tidy(() => void valObjective()); // every ablation switch off: the loss only
+        else if (this.config.policyGradient === 'first') {
           const result = tf.variableGrads(valObjective, vars);
           grads = vars.map((v) => result.grads[v.name]!);
           result.value.dispose();
@@ -361,7 +360,7 @@ export class DraSearch {
         tf.dispose((updates ?? []).map((u) => u.value));
       }
       const out = Array.from(await stats!.data());
-      if (out.slice(0, 3).every(Number.isFinite)) {
+      if (vars.length > 0 && out.slice(0, 3).every(Number.isFinite)) {
         this.policyOptimizer.applyGradients(vars, grads);
         this.policy.clip();
         await this.policy.refresh();

@@ -176,8 +176,6 @@ export async function run(): Promise<BenchResult> {
   const queue: Job[] = [];
   if (s.policies.includes('dra')) for (const seed of s.seeds) queue.push({ kind: 'search', seed });
   for (const seed of s.seeds) for (const policy of s.policies) if (policy !== 'dra') queue.push({ kind: 'train', seed, policy });
-  const searched = new Map<number, PolicyFile>();
-  const waiting = new Set(s.policies.includes('dra') ? s.seeds : []);
   const report = (r: JobResult) => console.error(`headline ${r.kind} seed ${r.seed}${r.policy ? ` ${r.policy}` : ''}: ${r.accuracy !== undefined ? `${s.split} accuracy ${r.accuracy.toFixed(4)} ` : ''}(${r.seconds.toFixed(0)} s)${r.summary ? `; ${r.summary}` : ''}`);
   const worker = async (): Promise<void> => {
     for (;;) {
@@ -187,8 +185,6 @@ export async function run(): Promise<BenchResult> {
       report(r);
       results.push(r);
       if (r.kind === 'search' && r.searched) {
-        searched.set(r.seed, r.searched);
-        waiting.delete(r.seed);
         // Searches come first, so the DRA trainings go to the front of what is left.
         queue.unshift({ kind: 'train', seed: r.seed, policy: 'dra', searched: r.searched });
       }

@@ -5,20 +5,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dralab, dralabSignalled } from '../helpers/cli';
 
-const root = join(__dirname, '../../..');
-const bin = join(root, 'bin/dralab.js');
-const env = { ...process.env, DRALAB_BACKEND: 'wasm' };
 const small = ['--data', 'synthetic:colour', '--model', 'tiny-cnn', '--train-count', '192', '--test-count', '32', '--batch-size', '16', '--seed', '5'];
 
-function dralab(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env, encoding: 'utf8', timeout: 180_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('dralab search', () => {
   it('writes policy.json, history.jsonl, report.html and a checkpoint, and says where', () => {
@@ -66,17 +59,8 @@ describe('dralab search', () => {
     assert.equal(straight.status, 0, straight.stderr);
 
     const out = join(dir, 'interrupted');
-    const child = spawn(process.execPath, [bin, 'search', ...small, '--steps', '12', '--out', out, '--no-report', '--checkpoint-every', '1000'], { cwd: root, env });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    const interrupted = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      // The first progress line means steps are running.
-      if (/search \d+\/12/.test(stderr) && !child.killed) child.kill('SIGINT');
-    });
-    const code = await interrupted;
+    // The first progress line means steps are running.
+    const { status: code, stdout, stderr } = await dralabSignalled(['search', ...small, '--steps', '12', '--out', out, '--no-report', '--checkpoint-every', '1000'], 'SIGINT', /search \d+\/12/);
     assert.equal(code, 130, `an interrupted run exits 130 after saving\n${stderr}`);
     assert.match(stderr, /SIGINT: stopping at the next step boundary and saving/);
     const m = /search stopped \(aborted\) at step (\d+)\/12/.exec(stdout);

@@ -6,7 +6,6 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +13,8 @@ import { selectBackend } from '../../src/backend/select';
 import { parsePolicyString } from '../../src/policy/frozen';
 import { resolveSearchConfig } from '../../src/search/config';
 import { DraSearch } from '../../src/search/search';
+import { dralab, dralabSignalled } from '../helpers/cli';
 
-const root = join(__dirname, '../../..');
-const bin = join(root, 'bin/dralab.js');
-const env = { ...process.env, DRALAB_BACKEND: 'wasm' };
 const small = ['--data', 'synthetic:colour', '--model', 'tiny-cnn', '--train-count', '192', '--test-count', '32', '--batch-size', '16'];
 
 before(async () => {
@@ -35,7 +32,7 @@ describe('settings are checked where they enter', () => {
     assert.throws(() => resolveSearchConfig({ seed: 2 ** 32 }), /seed/);
     assert.throws(() => resolveSearchConfig({ seed: -1 }), /seed/);
     assert.equal(resolveSearchConfig({ seed: 2 ** 32 - 1 }).seed, 2 ** 32 - 1);
-    const r = spawnSync(process.execPath, [bin, 'search', ...small, '--seed', '4294967296', '--steps', '1', '--out', join(mkdtempSync(join(tmpdir(), 'dralab-seed-')), 'run')], { cwd: root, env, encoding: 'utf8' });
+    const r = dralab(['search', ...small, '--seed', '4294967296', '--steps', '1', '--out', join(mkdtempSync(join(tmpdir(), 'dralab-seed-')), 'run')]);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /--seed must be an integer in \[0, 4294967295\], got '4294967296'/);
   });
@@ -69,23 +66,14 @@ describe('settings are checked where they enter', () => {
 describe('signals', () => {
   it('SIGTERM stops at a step boundary, saves, and exits 143; --resume continues', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'dralab-term-')), 'run');
-    const child = spawn(process.execPath, [bin, 'search', ...small, '--seed', '5', '--steps', '40', '--out', out, '--no-report', '--checkpoint-every', '1000'], { cwd: root, env });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      if (/search \d+\/40/.test(stderr) && !child.killed) child.kill('SIGTERM');
-    });
-    const code = await exited;
+    const { status: code, stdout, stderr } = await dralabSignalled(['search', ...small, '--seed', '5', '--steps', '40', '--out', out, '--no-report', '--checkpoint-every', '1000'], 'SIGTERM', /search \d+\/40/);
     assert.equal(code, 143, stderr);
     assert.match(stderr, /SIGTERM: stopping at the next step boundary and saving/);
     const m = /search stopped \(aborted\) at step (\d+)\/40/.exec(stdout);
     assert.ok(m, stdout);
     const steps = readFileSync(join(out, 'history.jsonl'), 'utf8').trim().split('\n').filter((l) => l.includes('"type":"step"'));
     assert.equal(steps.length, Number(m[1]), 'the saved history ends where the run stopped');
-    const resumed = spawnSync(process.execPath, [bin, 'search', '--resume', out, '--no-report'], { cwd: root, env, encoding: 'utf8' });
+    const resumed = dralab(['search', '--resume', out, '--no-report']);
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stdout, /search finished at step 40\/40/);
   });
@@ -94,7 +82,7 @@ describe('signals', () => {
 describe('a resume is the run it claims to be', () => {
   it('settings given with --resume are refused by name; --steps extends the run', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'dralab-resume-')), 'run');
-    const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, env, encoding: 'utf8' });
+    const run = dralab;
     const first = run(['search', ...small, '--seed', '5', '--steps', '2', '--out', out, '--no-report']);
     assert.equal(first.status, 0, first.stderr);
     const before = readFileSync(join(out, 'policy.json'), 'utf8');

@@ -11,16 +11,15 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimRunFolder, LOCK_FILE } from '../../src/util/run-folder';
+import { dralab } from '../helpers/cli';
 
-const root = join(__dirname, '../../..');
-const bin = join(root, 'bin/dralab.js');
-const env = { ...process.env, DRALAB_BACKEND: 'wasm' };
+/** The PID of a process that has exited: free, so a lock or temporary file naming it is stale. */
+function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+}
+
 const small = ['--data', 'synthetic:colour', '--model', 'tiny-cnn', '--train-count', '96', '--test-count', '16', '--batch-size', '16', '--seed', '3'];
 
-function dralab(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env, encoding: 'utf8', timeout: 180_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('no silent overwrite', () => {
   it('search --out into a folder with the user\'s own policy.json and history.jsonl is refused; --force writes there', () => {
@@ -69,8 +68,8 @@ describe('temporary files', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'dralab-tmp-')), 'run');
     const first = dralab(['search', ...small, '--steps', '2', '--out', out, '--no-report']);
     assert.equal(first.status, 0, first.stderr);
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    writeFileSync(join(out, `history.jsonl.tmp-${dead.stdout}`), 'half a history');
+    const dead = deadPid();
+    writeFileSync(join(out, `history.jsonl.tmp-${dead}`), 'half a history');
     mkdirSync(join(out, 'checkpoint.tmp'));
     const resumed = dralab(['search', '--resume', out, '--no-report']);
     assert.equal(resumed.status, 0, resumed.stderr);
@@ -86,8 +85,8 @@ describe('one writer per folder', () => {
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, new RegExp(`is in use by process ${process.pid}`));
     // A process that has exited: its PID is free.
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    writeFileSync(join(out, LOCK_FILE), `${dead.stdout}\n`);
+    const dead = deadPid();
+    writeFileSync(join(out, LOCK_FILE), `${dead}\n`);
     const taken = dralab(['search', ...small, '--steps', '2', '--out', out, '--no-report', '--force']);
     assert.equal(taken.status, 0, taken.stderr);
     assert.equal(existsSync(join(out, LOCK_FILE)), false, 'the lock is released when the run ends');
@@ -98,10 +97,10 @@ describe('one writer per folder', () => {
     const first = claimRunFolder(dir, { label: 'dir' });
     assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(process.pid));
     // Another (dead) process's lock replaces ours: releasing must not delete it.
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    writeFileSync(join(dir, LOCK_FILE), `${dead.stdout}\n`);
+    const dead = deadPid();
+    writeFileSync(join(dir, LOCK_FILE), `${dead}\n`);
     first.release();
-    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), dead.stdout);
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(dead));
     const second = claimRunFolder(dir, { label: 'dir' });
     assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(process.pid));
     second.release();
