@@ -9,6 +9,7 @@ import { existsSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
+import { checkAllocation } from '../util/memory';
 import sharp from 'sharp';
 import { selectBackend } from '../backend/select';
 import { ALL_OP_NAMES, type OpName, DRA_OP_NAMES, applyOp, assertOpName, quantizeLikePil } from '../ops';
@@ -42,6 +43,35 @@ function parseNumber(value: string, name: string, low: number, high: number): nu
     throw new Error(`--${name} must be a number in [${low}, ${high}], got '${value}'`);
   }
   return v;
+}
+
+/** Width, height and channels from the file's header, without decoding its pixels. */
+async function readHeader(path: string): Promise<{ width: number; height: number; channels: number }> {
+  try {
+    const meta = await sharp(path).metadata();
+    if (!meta.width || !meta.height) throw new Error('the header gives no size');
+    const channels = (meta.channels ?? 3) - (meta.hasAlpha ? 1 : 0);
+    return { width: meta.width, height: meta.height, channels: channels === 1 ? 1 : 3 };
+  } catch (err) {
+    throw new Error(`cannot read image '${path}': ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * Float32 copies of an image one augment call holds at its peak: the input, each op's
+ * intermediates (warps, blends, histograms) and one tile per op until they are joined.
+ * Generous on purpose: a 12000x12000 header was OOM-killed on the cpu backend at 24 GiB.
+ */
+const WORKING_COPIES = 16;
+/** wasm32 addresses 4 GiB; tfjs-backend-wasm keeps the input and about three copies live. */
+const WASM_ADDRESS_SPACE = 4 * 1024 ** 3;
+const WASM_LIVE_COPIES = 4;
+
+function checkImageFits(path: string, header: { width: number; height: number; channels: number }, ops: number, backend: string): void {
+  const floatBytes = header.width * header.height * header.channels * 4;
+  const what = `augmenting '${path}' (${header.width}x${header.height}x${header.channels}, ${ops} operator${ops === 1 ? '' : 's'})`;
+  checkAllocation(what, floatBytes * (WORKING_COPIES + ops), floatBytes);
+  if (backend === 'wasm') checkAllocation(`${what} on the wasm backend`, floatBytes * WASM_LIVE_COPIES, floatBytes, WASM_ADDRESS_SPACE);
 }
 
 async function decode(path: string): Promise<Decoded> {
@@ -93,10 +123,14 @@ export async function runAugment(options: AugmentOptions, beforeCompute: () => P
   }
   const outDir = outputIsDir ? options.output : dirname(options.output);
   if (!existsSync(outDir)) throw new Error(`output directory '${outDir}' does not exist`);
+  const headers: Array<{ width: number; height: number; channels: number }> = [];
+  for (const path of inputs) headers.push(await readHeader(path));
+  // The backend is started only once the arguments and image headers are known to be good;
+  // sizes are checked against it before any pixels are decoded.
+  await beforeCompute();
+  inputs.forEach((path, i) => checkImageFits(path, headers[i]!, ops.length, tf.getBackend()));
   const decoded = [];
   for (const path of inputs) decoded.push(await decode(path));
-  // The backend is started only once the arguments and images are known to be good.
-  await beforeCompute();
 
   const rng = new Rng(seed);
   const encoded: Array<{ target: string; png: Buffer }> = [];

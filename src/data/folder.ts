@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import type { Dataset, ImageSet } from './types';
 import { datasetError } from './errors';
 import { requireDirectory } from './files';
+import { checkAllocation } from '../util/memory';
 import { Rng } from '../util/rng';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
@@ -51,6 +52,12 @@ function imageFiles(classDir: string): string[] {
 function listClassFiles(root: string, classNames: readonly string[]): LabelledFile[][] {
   return classNames.map((name, label) => {
     const classDir = join(root, name);
+    const nested = subdirectories(classDir);
+    if (nested.length > 0) {
+      // Refused rather than skipped: their images would silently be left out of the data.
+      const shown = nested.slice(0, 3).map((n) => `'${n}'`).join(', ');
+      throw datasetError(classDir, `class folder '${name}' holds sub-folder${nested.length === 1 ? '' : 's'} ${shown}${nested.length > 3 ? ` and ${nested.length - 3} more` : ''}, whose images would be left out; expected the images directly in each class folder (move them up, or make each sub-folder a class)`);
+    }
     const files = imageFiles(classDir);
     if (files.length === 0) {
       throw datasetError(classDir, `class folder '${name}' has no PNG/JPEG images; expected at least one *.png, *.jpg or *.jpeg file`);
@@ -104,6 +111,8 @@ async function decodeFiles(
   wanted: 1 | 3 | undefined,
   inferred: { channels?: number; from?: string },
 ): Promise<ImageSet> {
+  // The decoded images and the packed set exist together for a moment: two copies.
+  checkAllocation(`a folder dataset of ${files.length} images at ${height}x${width}x${wanted ?? 3}`, 2 * files.length * height * width * (wanted ?? 3), files.length * height * width * (wanted ?? 3));
   const decoded: Decoded[] = new Array(files.length);
   for (let start = 0; start < files.length; start += DECODE_CONCURRENCY) {
     const chunk = files.slice(start, start + DECODE_CONCURRENCY);
@@ -166,6 +175,10 @@ export async function loadImageFolder(dir: string, spec: string, options: Folder
     if (classNames.length === 0) throw datasetError(dir, 'has no class sub-folders; expected one folder of PNG/JPEG images per class');
     [trainFiles, testFiles] = stratifiedSplit(listClassFiles(dir, classNames), testFraction, options.seed ?? 0);
     how = `stratified ${Math.round(testFraction * 100)}% test split, seed ${options.seed ?? 0}`;
+  }
+  if (classNames.length < 2) {
+    const root = how === 'train/ and test/ folders' ? join(dir, 'train') : dir;
+    throw datasetError(root, `has one class folder ('${classNames[0]}'); a classifier needs at least two, one folder of images per class`);
   }
   const inferred: { channels?: number; from?: string } = {};
   const train = await decodeFiles(trainFiles, height, width, options.channels, inferred);

@@ -2,6 +2,7 @@
  * Helpers over ImageSet (plain NHWC uint8 arrays): validation, subsets, channel
  * expansion, padding and resizing. Pure functions; nothing here touches tensors.
  */
+import { createHash } from 'node:crypto';
 import type { ImageSet } from './types';
 import { datasetError } from './errors';
 
@@ -148,4 +149,18 @@ export function fitImageSet(set: ImageSet, size: readonly [number, number] | und
   const [h, w] = size;
   if (mode === 'pad' && h >= set.height && w >= set.width) return padImageSet(set, h, w);
   return resizeImageSet(set, h, w);
+}
+
+/**
+ * A SHA-256 over an image set's shape, pixels and labels: what a checkpoint records of the
+ * data it was trained on, so that a resume on data that changed since (a folder that
+ * gained or lost images, a different file) is refused instead of silently drawing other
+ * proxy halves.
+ */
+export function fingerprintImageSet(set: ImageSet): string {
+  const hash = createHash('sha256');
+  hash.update(`${set.count}x${set.height}x${set.width}x${set.channels}\n`);
+  hash.update(set.images);
+  hash.update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength));
+  return hash.digest('hex');
 }

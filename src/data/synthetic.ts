@@ -17,6 +17,7 @@
  */
 import type { Dataset, ImageSet } from './types';
 import type { OpName } from '../ops/names';
+import { checkAllocation } from '../util/memory';
 import { Rng } from '../util/rng';
 import { DatasetError } from './errors';
 
@@ -443,6 +444,8 @@ export function generateSynthetic(name: string, options: SyntheticOptions = {}, 
   const seed = options.seed ?? 0;
   const trainCount = countOption(options.trainCount, DEFAULT_TRAIN, 'trainCount');
   const testCount = countOption(options.testCount, DEFAULT_TEST, 'testCount');
+  const per = height * width * 3;
+  checkAllocation(`synthetic:${key} with ${trainCount} train and ${testCount} test images of ${height}x${width}x3`, (trainCount + testCount) * per, Math.max(trainCount, testCount) * per);
   const root = new Rng(seed);
   // Separate streams: the test set does not change when trainCount does.
   const trainRng = root.fork();

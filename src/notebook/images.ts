@@ -75,7 +75,8 @@ export async function galleryData(input: GalleryInput, settings: Partial<Gallery
     throw new Error(`galleryData: ${input.pixels.length} bytes for a ${height}x${width}x${channels} image`);
   }
   s.magnitudes.forEach((m) => {
-    if (!(m >= 0 && m <= 1)) throw new Error(`galleryData: magnitudes must be in [0, 1], got ${m}`);
+    // Above 1 extrapolates, as policies with magnitudeScale > 1 do.
+    if (!(m >= 0 && Number.isFinite(m))) throw new Error(`galleryData: magnitudes must be finite and >= 0, got ${m}`);
   });
   const rng = new Rng(s.seed);
   const rows = [];

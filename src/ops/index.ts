@@ -199,9 +199,47 @@ function checkPerSample(t: tf.Tensor | undefined, n: number, what: string, where
 }
 
 /**
+ * Refuses NaN and infinite pixels with the place of the first one. One reduction and a
+ * scalar read: applyOp is a public entry point, where a NaN would otherwise come out as a
+ * NaN or black image with no word.
+ */
+export function checkFiniteImages(images: tf.Tensor, where: string): void {
+  const bad = tf.tidy(() => tf.logicalNot(tf.isFinite(images)));
+  try {
+    if (tf.tidy(() => tf.any(bad).dataSync()[0]) === 0) return;
+    const flags = Array.from(bad.dataSync(), Number);
+    const count = flags.reduce((a, b) => a + b, 0);
+    const first = flags.indexOf(1);
+    const [, h, w, c] = images.shape as number[];
+    const at = [Math.floor(first / (h! * w! * c!)), Math.floor(first / (w! * c!)) % h!, Math.floor(first / c!) % w!, first % c!];
+    const value = images.dataSync()[first];
+    throw new Error(`${where}: images hold ${count} non-finite value${count === 1 ? '' : 's'} (first: ${value} at [${at.join(', ')}]); pixels must be finite numbers in [0, 255]`);
+  } finally {
+    bad.dispose();
+  }
+}
+
+/** Refuses a magnitude that is NaN, infinite or negative (the sign goes in `sign`), and a sign that is not +-1. */
+function checkMagnitudeValues(magnitude: tf.Tensor1D, sign: tf.Tensor1D | undefined, where: string): void {
+  const m = magnitude.dataSync();
+  for (let i = 0; i < m.length; i++) {
+    const v = m[i]!;
+    // Shown at float32 precision: -0.2, not -0.20000000298023224.
+    if (!(Number.isFinite(v) && v >= 0)) throw new Error(`${where}: magnitude[${i}] = ${Number(v.toPrecision(7))}; magnitudes must be finite and >= 0 (1 is RandAugment's strongest bin; a direction goes in sign)`);
+  }
+  if (sign === undefined) return;
+  const s = sign.dataSync();
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] !== 1 && s[i] !== -1) throw new Error(`${where}: sign[${i}] = ${s[i]}; signs must be +1 or -1`);
+  }
+}
+
+/**
  * Applies one operator to a batch with one magnitude per sample.
- * images [N,H,W,C] float32 in [0,255]; magnitude [N] in [0,1]; sign [N] of +-1 (ignored
- * for unsigned ops). Differentiable w.r.t. images and magnitude as the op's spec says.
+ * images [N,H,W,C] float32 in [0,255]; magnitude [N], finite and >= 0 (1 is RandAugment's
+ * strongest bin; above 1 extrapolates, as a policy with magnitudeScale > 1 does); sign [N]
+ * of +-1 (ignored for unsigned ops). NaN or infinite images or magnitudes are refused
+ * with the argument's name. Differentiable w.r.t. images and magnitude as the op's spec says.
  */
 export function applyOp(name: OpName, images: tf.Tensor4D, magnitude: tf.Tensor1D, options: ApplyOptions = {}): tf.Tensor4D {
   const op = OPS[assertOpName(name)];
@@ -209,6 +247,8 @@ export function applyOp(name: OpName, images: tf.Tensor4D, magnitude: tf.Tensor1
   const n = images.shape[0];
   checkPerSample(magnitude, n, 'magnitude', `applyOp(${name})`);
   checkPerSample(options.sign, n, 'sign', `applyOp(${name})`);
+  checkMagnitudeValues(magnitude, options.sign, `applyOp(${name})`);
+  checkFiniteImages(images, `applyOp(${name})`);
   const geometry = resolveOptions(options);
   if (options.cutoutCentre !== undefined) {
     const c = options.cutoutCentre;

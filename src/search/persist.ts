@@ -7,26 +7,42 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { writeTextAtomic } from '../util/files';
 import { join } from 'node:path';
 import { selectBackend } from '../backend/select';
-import { loadDataset } from '../data';
+import { fingerprintImageSet, loadDataset } from '../data';
 import { readCheckpoint, writeCheckpoint, type NamedArray } from './checkpoint';
 import { resolveSearchConfig, type SearchConfig } from './config';
 import { History } from './history';
 import { DraSearch, datasetOptions } from './search';
 
-interface CheckpointState {
-  config: SearchConfig;
-  search: ReturnType<DraSearch['exportState']> extends infer S ? Omit<S & object, 'policyOptimizer' | 'modelOptimizer'> : never;
-  optimizers: { policy: OptimizerMeta; model: OptimizerMeta };
-  historyLength: { steps: number; snapshots: number };
-}
+const count = z.number().int().nonnegative();
+const rngState = z.tuple([count, count, count, count]);
+const samplerState = z.object({ epoch: count, position: count, epochRng: rngState, batchSize: z.number().int().positive(), count: z.number().int().positive(), dropLast: z.boolean() });
+const optimizerMeta = z.object({ name: z.string(), step: count, slots: count });
 
-interface OptimizerMeta {
-  name: string;
-  step: number;
-  slots: number;
+/**
+ * What a checkpoint's manifest must hold. Checked whole on load: a manifest without its
+ * config or RNG state is corrupt, never filled in with defaults (which would resume as a
+ * different run: seed 0, other halves).
+ */
+const checkpointStateSchema = z.object({
+  config: z.record(z.string(), z.unknown()),
+  search: z.object({ stepsDone: count, rng: rngState, modelSampler: samplerState, policySampler: samplerState }),
+  optimizers: z.object({ policy: optimizerMeta, model: optimizerMeta }),
+  historyLength: z.object({ steps: count, snapshots: count }),
+  /** SHA-256 of the training images and labels the run drew from (absent in older checkpoints). */
+  data: z.object({ trainSha256: z.string(), trainCount: count }).optional(),
+});
+
+type CheckpointState = z.infer<typeof checkpointStateSchema>;
+
+function parseCheckpointState(state: unknown, path: string): CheckpointState {
+  const parsed = checkpointStateSchema.safeParse(state);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(state)'}: ${/received undefined/.test(i.message) ? 'missing' : i.message}`).join('; ');
+  throw new Error(`checkpoint ${path}: manifest.json is corrupt, the run's state is incomplete (${problems}); it cannot be resumed as the run it was`);
 }
 
 async function toArray(name: string, t: tf.Tensor): Promise<NamedArray> {
@@ -64,6 +80,7 @@ export async function saveSearch(search: DraSearch, dir: string): Promise<void> 
       model: { name: modelOptimizer.name, step: modelOptimizer.step, slots: modelOptimizer.slots.length },
     },
     historyLength: { steps: search.history.steps.length, snapshots: search.history.snapshots.length },
+    data: { trainSha256: fingerprintImageSet(search.dataset.train), trainCount: search.dataset.train.count },
   };
   const history = search.history.toJsonLines();
   writeCheckpoint(join(dir, 'checkpoint'), state, arrays, { 'history.jsonl': history });
@@ -75,8 +92,13 @@ export async function saveSearch(search: DraSearch, dir: string): Promise<void> 
 /** Loads a search saved by saveSearch; it continues exactly where it stopped. */
 export async function loadSearch(dir: string, options: { backend?: string; steps?: number } = {}): Promise<DraSearch> {
   const checkpoint = readCheckpoint(join(dir, 'checkpoint'));
-  const state = checkpoint.state as CheckpointState;
-  const saved = resolveSearchConfig(state.config);
+  const state = parseCheckpointState(checkpoint.state, checkpoint.path);
+  let saved: SearchConfig;
+  try {
+    saved = resolveSearchConfig(state.config as Partial<SearchConfig>);
+  } catch (err) {
+    throw new Error(`checkpoint ${checkpoint.path}: the saved config is invalid: ${(err as Error).message}`);
+  }
   // The one setting a resume may change: the total step count, to extend (or shorten) a run.
   if (options.steps !== undefined && options.steps < state.search.stepsDone) {
     throw new Error(`--steps ${options.steps} is below the ${state.search.stepsDone} steps this run has already done`);
@@ -84,6 +106,13 @@ export async function loadSearch(dir: string, options: { backend?: string; steps
   const config = options.steps !== undefined ? { ...saved, steps: options.steps } : saved;
   const backend = await selectBackend(options.backend ? { backend: options.backend } : {});
   const dataset = await loadDataset(config.data, datasetOptions(config));
+  if (state.data) {
+    const now = { trainSha256: fingerprintImageSet(dataset.train), trainCount: dataset.train.count };
+    if (now.trainSha256 !== state.data.trainSha256) {
+      const counts = now.trainCount === state.data.trainCount ? `the same ${now.trainCount} training images, different content` : `${state.data.trainCount} training images when saved, ${now.trainCount} now`;
+      throw new Error(`cannot resume ${dir}: the data '${config.data}' changed since the checkpoint was written (${counts}); a resume on other data would draw other proxy halves and batches. Restore the data, or start a new run.`);
+    }
+  }
   const search = new DraSearch({ config, dataset, backend });
   const take = (name: string): tf.Tensor => {
     const a = checkpoint.arrays.get(name);

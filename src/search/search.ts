@@ -74,6 +74,15 @@ interface Transaction {
 /** Mixed into the proxy split's seed so its stream is no dataset generator's. */
 const PROXY_SPLIT_SALT = 0x5f3759df;
 
+/** True when no value of any tensor is NaN or infinite (one reduction, one scalar read). */
+async function allFinite(tensors: readonly tf.Tensor[]): Promise<boolean> {
+  if (tensors.length === 0) return true;
+  const bad = tf.tidy(() => tf.addN(tensors.map((t) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(t)), 'float32')))));
+  const count = (await bad.data())[0];
+  bad.dispose();
+  return count === 0;
+}
+
 /** A run stops after this many non-finite steps in a row, whatever onNonFinite says. */
 export const MAX_CONSECUTIVE_REJECTIONS = 5;
 
@@ -95,9 +104,13 @@ export class DraSearch {
   private stepsDone = 0;
   private stopController: AbortController | undefined;
   private stepping = false;
+  private disposed = false;
 
   /** Builds a search from a configuration (defaults fill the rest). */
   static async create(settings: Partial<SearchConfig> & { backend?: string } = {}): Promise<DraSearch> {
+    if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) {
+      throw new TypeError(`DraSearch.create(settings): settings must be an object of search settings (or nothing, for the defaults), got ${settings === null ? 'null' : Array.isArray(settings) ? 'an array' : typeof settings}`);
+    }
     const { backend: backendName, ...rest } = settings;
     const config = resolveSearchConfig(rest);
     const backend = await selectBackend(backendName ? { backend: backendName } : {});
@@ -246,6 +259,7 @@ export class DraSearch {
    * (error, abort via `signal`, non-finite loss) the search is as before the call.
    */
   async step(signal?: AbortSignal): Promise<StepRecord> {
+    this.assertLive('step()');
     if (this.stepping) {
       throw new Error('DraSearch.step(): another step is still running (a run() in progress?); await it or call stop() first');
     }
@@ -295,6 +309,11 @@ export class DraSearch {
       }
       const [trainLoss, trainAcc] = trainStats as [number, number];
       if (!Number.isFinite(trainLoss)) throw new NonFiniteLossError(stepIndex + 1, 'model loss');
+      // As for the policy: an overflowing model learning rate leaves a finite loss but
+      // infinite weights, which the next step would only report as a non-finite policy loss.
+      if (!(await allFinite([...this.model.trainableVariables, ...pending.map((u) => u.value)]))) {
+        throw new NonFiniteLossError(stepIndex + 1, 'model parameters (weights or BatchNorm statistics)');
+      }
       await yieldToEventLoop();
       if (signal?.aborted) throw new SearchAbortedError('model step');
 
@@ -452,6 +471,7 @@ export class DraSearch {
    * or `stop()` is called. Always ends at a step boundary with the search intact.
    */
   async run(options: RunOptions = {}): Promise<RunResult> {
+    this.assertLive('run()');
     if (this.stopController || this.stepping) {
       throw new Error('DraSearch.run(): the search is already running; await that run or call stop() first');
     }
@@ -565,6 +585,7 @@ export class DraSearch {
 
   /** Saves the whole search state to a run folder (atomic; see saveSearch). */
   async save(dir: string): Promise<void> {
+    this.assertLive('save()');
     // Required lazily: persist.ts constructs DraSearch, so a static import would be circular.
     await (require('./persist') as typeof import('./persist')).saveSearch(this, dir);
   }
@@ -574,7 +595,14 @@ export class DraSearch {
     return (require('./persist') as typeof import('./persist')).loadSearch(dir, options);
   }
 
+  /** Refuses work on a disposed search with what to do instead (not tfjs's "Tensor is disposed"). */
+  private assertLive(what: string): void {
+    if (this.disposed) throw new Error(`DraSearch.${what}: this search was disposed; create a new one, or load a saved one with DraSearch.load(dir)`);
+  }
+
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.stop();
     this.policy.dispose();
     this.model.dispose();

@@ -48,6 +48,8 @@ describe('settings are checked where they enter', () => {
   for (const [what, settings, reason] of [
     ['a temperature that overflows the Gumbel softmax', { temperature: 1e-300 }, /non-finite policy loss/],
     ['a policy learning rate that overflows the weights', { policyLearningRate: 1e300 }, /non-finite policy parameters \(w, mu or sigma\)/],
+    ['a model learning rate that overflows the weights', { modelLearningRate: 1e300 }, /non-finite model parameters \(weights or BatchNorm statistics\)/],
+    ['a KL weight that overflows the policy loss', { klWeight: 1e300 }, /non-finite policy loss/],
   ] as const) {
     it(`${what} is rejected as non-finite; nothing changes and the run stops with the reason`, async () => {
       const search = await DraSearch.create({ data: 'synthetic:colour', trainCount: 96, testCount: 16, model: 'tiny-cnn', batchSize: 16, steps: 3, onNonFinite: 'stop', ...settings });
