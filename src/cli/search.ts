@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import { checkpointExists } from '../search/checkpoint';
 import { claimRunFolder, type ClaimedFolder } from '../util/run-folder';
 import { MAX_SEED, PRESET_NAMES, resolveSearchConfig, SEARCH_DEFAULTS, type SearchConfig } from '../search/config';
-import { loadSearch } from '../search/persist';
 import { DraSearch } from '../search/search';
 import { searchSummary } from '../search/summary';
 import { createProgress } from './progress';
@@ -177,7 +176,7 @@ export function registerSearchCommand(program: Command): void {
         }
         // The run's own files may be there (and are replaced as it goes on); nothing else.
         folder = claimRunFolder(out, { label: `--out ${out}`, allowed: isRunFile, ...(flags.force ? { force: true } : {}) });
-        search = await abandonOnError(folder, () => loadSearch(resolve(flags.resume!), { ...(backend ? { backend } : {}), ...(flags.steps !== undefined ? { steps: flags.steps } : {}) }));
+        search = await abandonOnError(folder, () => DraSearch.load(resolve(flags.resume!), { ...(backend ? { backend } : {}), ...(flags.steps !== undefined ? { steps: flags.steps } : {}) }));
         process.stderr.write(`resumed ${flags.resume} at step ${search.stepCount}/${search.config.steps}\n`);
       } else {
         out = resolve(flags.out ?? `runs/search-${flags.seed}`);

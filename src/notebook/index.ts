@@ -3,6 +3,7 @@ export { display, UpdatableOutput } from './display';
 export { figureBundle, plotlyJson, resetPlotly, PLOTLY_MIME, type Displayable, type BundleOptions } from './bundle';
 export { setDisplaySink, inKernel, type DisplaySink, type DisplayContent, type MimeBundle } from './kernel';
 export { plot, type SampleSource } from './plot';
+export { augmentSamples } from './samples';
 export * as figures from './figures';
 export { show, Dashboard, DASHBOARD_DEFAULTS, type DashboardOptions, type DashboardState, type RunSummary, type RunnableSearch } from './live';
 export { StopSignal, interruptSignal } from './stop';

@@ -8,11 +8,17 @@ import type { BundleOptions } from './bundle';
 import { display } from './display';
 import { galleryFigure, lossesFigure, magnitudesFigure, probabilitiesFigure, samplesFigure, trajectoriesFigure } from './figures';
 import { encodeSamples, galleryData, type AugmentedSamples, type GalleryInput, type GallerySettings } from './images';
+import { augmentSamples } from './samples';
 import type { HistoryLike, PolicySource, SearchLike } from './shape';
 
-/** A search that can augment a few of its images with its current policy. */
-export interface SampleSource {
-  augmentSamples(count: number): AugmentedSamples | Promise<AugmentedSamples>;
+/**
+ * Where sample images come from: a search (its policy half, augmented by its current
+ * policy; see ./samples), or any object that augments a few images itself.
+ */
+export type SampleSource = Parameters<typeof augmentSamples>[0] | { augmentSamples(count: number): AugmentedSamples | Promise<AugmentedSamples> };
+
+function samplesOf(source: SampleSource, count: number): Promise<AugmentedSamples> {
+  return Promise.resolve('augmentSamples' in source ? source.augmentSamples(count) : augmentSamples(source, count));
 }
 
 export const plot = {
@@ -36,13 +42,13 @@ export const plot = {
   async samples(search: SampleSource, options?: Partial<SampleGridOptions> & BundleOptions & { count?: number }): Promise<void> {
     const count = options?.count ?? 8;
     if (!Number.isInteger(count) || count < 1) throw new Error(`plot.samples: count must be a positive integer, got ${count}`);
-    display(samplesFigure(await encodeSamples(await search.augmentSamples(count)), options), options);
+    display(samplesFigure(await encodeSamples(await samplesOf(search, count)), options), options);
   },
   /** Each operator applied to one image at increasing magnitudes (from a search: its first policy-split image). */
   async gallery(source: GalleryInput | SampleSource, options?: Partial<GallerySettings> & Partial<GalleryOptions> & BundleOptions): Promise<void> {
     let input: GalleryInput;
-    if ('augmentSamples' in source) {
-      const samples = await source.augmentSamples(1);
+    if ('augmentSamples' in source || 'proxy' in source) {
+      const samples = await samplesOf(source, 1);
       input = { pixels: samples.original[0]!, height: samples.height, width: samples.width, channels: samples.channels };
     } else {
       input = source;

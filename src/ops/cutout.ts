@@ -42,7 +42,27 @@ export function cutoutComposite(images: tf.Tensor4D, side: tf.Tensor1D, centre: 
   });
 }
 
-/** n centres, uniform over the image, from a seeded generator: [N, 2] (row, column) fractions. */
-export function drawCutoutCentres(rng: Rng, n: number): tf.Tensor2D {
-  return tf.tensor2d(rng.uniform(2 * n), [n, 2]);
+/**
+ * n Cutout centres drawn as the official code draws them (operations.py `cutout`): an
+ * integer row in [0, height) then an integer column in [0, width) per image, from `rng`.
+ * Returned as the fractions `cutout` takes, (k + 0.75) / extent: `cutout` puts the top at
+ * floor(fraction * extent - side / 2), which is then k - floor(side / 2) for even and odd
+ * sides alike (the official top), with a quarter pixel of room for float rounding.
+ */
+export function drawCutoutCentres(rng: Rng, n: number, height: number, width: number): tf.Tensor2D {
+  const centres = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    centres[2 * i] = (rng.int(height) + 0.75) / height;
+    centres[2 * i + 1] = (rng.int(width) + 0.75) / width;
+  }
+  return tf.tensor2d(centres, [n, 2]);
+}
+
+/**
+ * The Cutout of the training pipelines (after DRA in the search and in final training):
+ * a `side` x `side` square of `fill` per image at the given centres. The same op as the
+ * Cutout operator, with a fixed side instead of one from a magnitude.
+ */
+export function cutoutSquares(images: tf.Tensor4D, side: number, centres: tf.Tensor2D, fill = 0): tf.Tensor4D {
+  return tf.tidy(() => cutout(images, tf.fill([images.shape[0]], side), centres, fill));
 }

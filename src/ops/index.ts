@@ -25,7 +25,7 @@ import { gatherBlocks, linkWithZeroGradient, scatterBlocks } from './primitives'
 export * from './names';
 export { type ImageSize, translateRange } from './levels';
 export { affineWarp, type AffineRows, type Interpolation } from './geometric';
-export { drawCutoutCentres } from './cutout';
+export { cutoutSquares, drawCutoutCentres } from './cutout';
 export { gatherRows, quantizeLikePil, stopGradient, straightThrough, straightThroughMagnitude } from './primitives';
 
 export interface GeometryOptions {
@@ -242,13 +242,25 @@ function checkMagnitudeValues(magnitude: tf.Tensor1D, sign: tf.Tensor1D | undefi
  * with the argument's name. Differentiable w.r.t. images and magnitude as the op's spec says.
  */
 export function applyOp(name: OpName, images: tf.Tensor4D, magnitude: tf.Tensor1D, options: ApplyOptions = {}): tf.Tensor4D {
+  checkImages(images, `applyOp(${name})`);
+  checkPerSample(magnitude, images.shape[0], 'magnitude', `applyOp(${name})`);
+  checkPerSample(options.sign, images.shape[0], 'sign', `applyOp(${name})`);
+  checkMagnitudeValues(magnitude, options.sign, `applyOp(${name})`);
+  checkFiniteImages(images, `applyOp(${name})`);
+  return applyOpWithoutValueChecks(name, images, magnitude, options);
+}
+
+/**
+ * applyOp without the value checks (each reads the tensors back): for the batched paths
+ * (applyPerSample, the search), whose magnitudes come from a clipped policy and whose
+ * images from the data or a previous op, and which check the step's losses instead.
+ */
+function applyOpWithoutValueChecks(name: OpName, images: tf.Tensor4D, magnitude: tf.Tensor1D, options: ApplyOptions): tf.Tensor4D {
   const op = OPS[assertOpName(name)];
   checkImages(images, `applyOp(${name})`);
   const n = images.shape[0];
   checkPerSample(magnitude, n, 'magnitude', `applyOp(${name})`);
   checkPerSample(options.sign, n, 'sign', `applyOp(${name})`);
-  checkMagnitudeValues(magnitude, options.sign, `applyOp(${name})`);
-  checkFiniteImages(images, `applyOp(${name})`);
   const geometry = resolveOptions(options);
   if (options.cutoutCentre !== undefined) {
     const c = options.cutoutCentre;
@@ -260,7 +272,7 @@ export function applyOp(name: OpName, images: tf.Tensor4D, magnitude: tf.Tensor1
     const signed = op.signed && options.sign ? (tf.mul(magnitude, options.sign) as tf.Tensor1D) : magnitude;
     const argument = op.argument(signed, { height: images.shape[1], width: images.shape[2] });
     let cutoutCentre = options.cutoutCentre;
-    if (name === 'Cutout' && !cutoutCentre && options.rng) cutoutCentre = drawCutoutCentres(options.rng, n);
+    if (name === 'Cutout' && !cutoutCentre && options.rng) cutoutCentre = drawCutoutCentres(options.rng, n, images.shape[1], images.shape[2]);
     const out = op.apply(images, argument, {
       ...geometry,
       ...(cutoutCentre ? { cutoutCentre } : {}),
@@ -311,7 +323,7 @@ export function applyPerSample(
   return tf.tidy(() => {
     const run = (k: number, x: tf.Tensor4D, mag: tf.Tensor1D, signs: Float32Array, centre: tf.Tensor2D | undefined): tf.Tensor4D => {
       if (k === -1) return tf.clone(x);
-      return applyOp(ops[k]!, x, mag, {
+      return applyOpWithoutValueChecks(ops[k]!, x, mag, {
         ...geometry,
         sign: tf.tensor1d(signs),
         ...(centre ? { cutoutCentre: centre } : {}),

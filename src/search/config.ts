@@ -217,3 +217,12 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length]!;
 }
+
+/** What loadDataset needs to reproduce a search's data. */
+export function datasetOptions(config: SearchConfig): { seed: number; trainCount?: number; testCount?: number } {
+  return {
+    seed: config.seed,
+    ...(config.trainCount !== undefined ? { trainCount: config.trainCount } : {}),
+    ...(config.testCount !== undefined ? { testCount: config.testCount } : {}),
+  };
+}

@@ -6,6 +6,12 @@ export class History {
   readonly snapshots: SnapshotRecord[] = [];
 
   /** One JSON object per line: `{"type":"step",...}` and `{"type":"snapshot",...}`. */
+  /** Replaces both lists with another history's (a resumed run's saved history). */
+  replaceWith(other: History): void {
+    this.steps.splice(0, this.steps.length, ...other.steps);
+    this.snapshots.splice(0, this.snapshots.length, ...other.snapshots);
+  }
+
   toJsonLines(): string {
     const lines: string[] = [];
     let s = 0;

@@ -10,7 +10,7 @@ import type { Dataset, ImageSet } from '../data/types';
 import { createModel } from '../models';
 import type { Model } from '../models/types';
 import type { FrozenPolicy } from '../policy/frozen';
-import { cutoutMaskFor } from '../search/search';
+import { cutoutSquares, drawCutoutCentres } from '../ops/cutout';
 import { MAX_SEED, Rng } from '../util/rng';
 import { SGD } from './optim';
 import { cosineLearningRate } from './schedule';
@@ -117,13 +117,14 @@ export async function trainWithPolicy(dataset: Dataset, policy: FrozenPolicy, po
         if (o.signal?.aborted) throw new Error('training aborted');
         optimizer.learningRate = cosineLearningRate(o.learningRate, epoch * stepsPerEpoch + s, totalSteps);
         const { images, labels } = toTensors(dataset.train, sampler.next(), o.randomCropFlip ? { rng, padding: cropPaddingFor(height) } : undefined);
-        const cutout = o.cutout > 0 ? cutoutMaskFor(images.shape, o.cutout, rng) : undefined;
+        // Centres first, then the policy's draws: the order the search draws them in.
+        const centres = o.cutout > 0 ? drawCutoutCentres(rng, images.shape[0], height, width) : undefined;
         const augmented = tf.tidy(() => {
           const aug = policy.apply(images, rng);
-          return cutout ? (tf.mul(aug, tf.tensor4d(cutout, [images.shape[0], height, width, 1])) as tf.Tensor4D) : aug;
+          return centres ? cutoutSquares(aug, o.cutout, centres) : aug;
         });
         const { loss, accuracy } = await trainStep(model, optimizer, augmented, labels, { clipNorm: o.gradClipNorm });
-        tf.dispose([images, labels, augmented]);
+        tf.dispose([images, labels, augmented, ...(centres ? [centres] : [])]);
         lossSum += loss;
         accSum += accuracy;
       }

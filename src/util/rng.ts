@@ -19,6 +19,18 @@ function splitmix32(seed: number): () => number {
   };
 }
 
+/**
+ * The seed of a named side stream of a run: a hash of the run's seed, the stream's name
+ * and an index (e.g. the step). Side streams (display samples) must not draw from the
+ * run's main generator, or looking at a run would change it; hashing keeps them apart
+ * from the main stream and from each other, whatever the seed.
+ */
+export function streamSeed(seed: number, name: string, index = 0): number {
+  let h = splitmix32(seed)();
+  for (let i = 0; i < name.length; i++) h = splitmix32((h ^ name.charCodeAt(i)) >>> 0)();
+  return splitmix32((h ^ (index >>> 0)) >>> 0)();
+}
+
 export class Rng {
   private s: Uint32Array;
 
@@ -27,8 +39,9 @@ export class Rng {
     if (Array.isArray(seed)) {
       this.s.set(seed);
     } else {
-      if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
-      const next = splitmix32(Math.floor(seed));
+      // Refused rather than wrapped: -1 or 2^32 would silently alias another seed.
+      if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new RangeError(`seed must be an integer in [0, ${MAX_SEED}], got ${seed}`);
+      const next = splitmix32(seed);
       for (let i = 0; i < 4; i++) this.s[i] = next();
     }
     if ((this.s[0]! | this.s[1]! | this.s[2]! | this.s[3]!) === 0) this.s[0] = 1;

@@ -205,7 +205,7 @@ const CASES: Case[] = [
   {
     name: 'truncated JPEG',
     run: async (dir) => {
-      await classFolders(dir, { a: 1 });
+      await classFolders(dir, { a: 1, b: 1 });
       const jpeg = await sharp(new Uint8Array(16 * 16 * 3).map((_, i) => (i * 37) % 256), { raw: { width: 16, height: 16, channels: 3 } }).jpeg().toBuffer();
       writeFileSync(join(dir, 'a', 'cut.jpg'), jpeg.subarray(0, Math.floor(jpeg.length / 2)));
       return loadDataset(`folder:${dir}`, { testFraction: 0 });

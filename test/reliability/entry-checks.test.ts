@@ -13,6 +13,7 @@ import { selectBackend } from '../../src/backend/select';
 import { parsePolicyString } from '../../src/policy/frozen';
 import { resolveSearchConfig } from '../../src/search/config';
 import { DraSearch } from '../../src/search/search';
+import { Rng } from '../../src/util/rng';
 import { dralab, dralabSignalled } from '../helpers/cli';
 
 const small = ['--data', 'synthetic:colour', '--model', 'tiny-cnn', '--train-count', '192', '--test-count', '32', '--batch-size', '16'];
@@ -32,6 +33,9 @@ describe('settings are checked where they enter', () => {
     assert.throws(() => resolveSearchConfig({ seed: 2 ** 32 }), /seed/);
     assert.throws(() => resolveSearchConfig({ seed: -1 }), /seed/);
     assert.equal(resolveSearchConfig({ seed: 2 ** 32 - 1 }).seed, 2 ** 32 - 1);
+    assert.throws(() => new Rng(-1), /seed must be an integer in \[0, 4294967295\], got -1/);
+    assert.throws(() => new Rng(2 ** 32), /got 4294967296/);
+    assert.throws(() => new Rng(0.5), /got 0.5/);
     const r = dralab(['search', ...small, '--seed', '4294967296', '--steps', '1', '--out', join(mkdtempSync(join(tmpdir(), 'dralab-seed-')), 'run')]);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /--seed must be an integer in \[0, 4294967295\], got '4294967296'/);
@@ -88,9 +92,9 @@ describe('a resume is the run it claims to be', () => {
     const first = run(['search', ...small, '--seed', '5', '--steps', '2', '--out', out, '--no-report']);
     assert.equal(first.status, 0, first.stderr);
     const before = readFileSync(join(out, 'policy.json'), 'utf8');
-    const refused = run(['search', '--resume', out, '--seed', '7', '--tau', '0.1', '--no-report']);
+    const refused = run(['search', '--resume', out, '--data', 'synthetic:orientation', '--model', 'resnet-20', '--seed', '7', '--tau', '0.1', '--no-report']);
     assert.notEqual(refused.status, 0);
-    assert.match(refused.stderr, /--seed, --tau cannot change on resume/);
+    assert.match(refused.stderr, /--data, --model, --seed, --tau cannot change on resume/);
     assert.equal(readFileSync(join(out, 'policy.json'), 'utf8'), before, 'a refused resume changes nothing');
     const shorter = run(['search', '--resume', out, '--steps', '1', '--no-report']);
     assert.notEqual(shorter.status, 0);

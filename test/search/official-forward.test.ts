@@ -139,7 +139,7 @@ describe('the search forward follows the official pipeline', () => {
   it('the policy optimiser is AdamW with TensorFlow\'s epsilon 1e-7', async () => {
     const search = await DraSearch.create({ data: 'synthetic:colour', trainCount: 32, testCount: 8, model: 'tiny-cnn', batchSize: 8, steps: 2 });
     assert.equal(search.config.policyEpsilon, 1e-7);
-    assert.equal((search as unknown as { policyOptimizer: { epsilon: number } }).policyOptimizer.epsilon, 1e-7);
+    assert.equal(search.state.policyOptimizer.epsilon, 1e-7);
     search.dispose();
   });
 });
