@@ -5,72 +5,19 @@
  * second-order policy gradient needs the same augmentation under several model weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { applyPerSample, OPS, stopGradient, straightThroughMagnitude, type GeometryOptions } from '../ops';
+import { applyPerSample, OPS, stopGradient, straightThroughMagnitude } from '../ops';
 import { isAffineOp } from '../ops/geometric';
-import { DRA_OP_NAMES, type OpName } from '../ops/names';
+import type { OpName } from '../ops/names';
 import type { PolicySnapshot } from '../search/record';
 import { Rng } from '../util/rng';
+import { resolveSettings } from '../util/settings';
+import { checkPolicySettings, draPolicySettingsSchema, policyOps, type DraPolicySettings } from './config';
 import { FrozenPolicy } from './frozen';
 import { POLICY_FORMAT, POLICY_VERSION, softmax, validatePolicy } from './schema';
 
-export interface DraPolicyConfig {
-  /** Number of augmentation layers D. */
-  depth: number;
-  /** Candidate operators (K of them). */
-  ops: readonly OpName[];
-  /** Gumbel-softmax temperature tau. */
-  temperature: number;
-  /** Range of the per-sample apply probability p ~ U(min, max). */
-  applyProbability: [number, number];
-  /**
-   * Upper clip of mu and of each sampled magnitude (the official code's `scale`). Above
-   * 1 every op's linear map extends past its documented range (Rotate at 1.5 turns 45
-   * degrees), as the official ops do; its ResNet-200 ImageNet search used 3.
-   */
-  magnitudeScale: number;
-  initialWeight: number;
-  initialMu: number;
-  initialSigma: number;
-  /** Ablation switches: which parameters the search learns. */
-  learnWeights: boolean;
-  learnMu: boolean;
-  learnSigma: boolean;
-  /**
-   * Whether gradients flow through the operators to their input (exact where the op
-   * allows). When false every op is straight-through: the paper's "w/o operator gradient".
-   */
-  operatorGradients: boolean;
-  /**
-   * How a magnitude gets its gradient. 'straight-through' (official): only through
-   * x + m - stopgrad(m) in front of the op, plus the op's own argument gradient where the
-   * official TensorFlow op has one (the blends' factor, SolarizeAdd's addend); the affine
-   * ops' warp coordinates pass none, as TF's image transform does. 'exact' (an
-   * extension): the affine ops also pass the exact gradient of the bilinear warp w.r.t.
-   * their matrix, hence their magnitude.
-   */
-  magnitudeGradient: MagnitudeGradient;
-  geometry: GeometryOptions;
-}
-
-export type MagnitudeGradient = 'straight-through' | 'exact';
-export const MAGNITUDE_GRADIENTS: readonly MagnitudeGradient[] = ['straight-through', 'exact'];
-
-export const DRA_POLICY_DEFAULTS: DraPolicyConfig = {
-  depth: 2,
-  ops: DRA_OP_NAMES,
-  temperature: 0.5,
-  applyProbability: [0.2, 0.8],
-  magnitudeScale: 1,
-  initialWeight: 1e-3,
-  initialMu: 0.5,
-  initialSigma: 0.1,
-  learnWeights: true,
-  learnMu: true,
-  learnSigma: true,
-  operatorGradients: true,
-  magnitudeGradient: 'straight-through',
-  geometry: { interpolation: 'bilinear', fill: 0 },
-};
+/** The policy's settings (schema, defaults and docs in ./config). */
+export type DraPolicyConfig = DraPolicySettings;
+export { DRA_POLICY_DEFAULTS, MAGNITUDE_GRADIENTS, type MagnitudeGradient } from './config';
 
 /** The random part of one augmentation of a batch: replayable plain arrays. */
 export interface PolicyDraw {
@@ -94,20 +41,6 @@ export interface AugmentTrace {
   magnitude: Float32Array[];
 }
 
-function checkConfig(config: DraPolicyConfig): void {
-  const problems: string[] = [];
-  if (!Number.isInteger(config.depth) || config.depth < 1) problems.push(`depth must be a positive integer, got ${config.depth}`);
-  if (config.ops.length < 1) problems.push('ops must not be empty');
-  if (!(config.temperature > 0)) problems.push(`temperature must be > 0, got ${config.temperature}`);
-  const [lo, hi] = config.applyProbability;
-  if (!(lo >= 0 && hi <= 1 && lo <= hi)) problems.push(`applyProbability must be [min, max] within [0, 1], got [${lo}, ${hi}]`);
-  if (!MAGNITUDE_GRADIENTS.includes(config.magnitudeGradient)) problems.push(`magnitudeGradient must be one of ${MAGNITUDE_GRADIENTS.join(', ')}, got '${String(config.magnitudeGradient)}'`);
-  if (!(config.magnitudeScale > 0 && Number.isFinite(config.magnitudeScale))) problems.push(`magnitudeScale must be > 0, got ${config.magnitudeScale}`);
-  if (!(config.initialMu >= 0 && config.initialMu <= config.magnitudeScale)) problems.push(`initialMu must be in [0, magnitudeScale], got ${config.initialMu}`);
-  if (!(config.initialSigma >= 0 && config.initialSigma <= 1)) problems.push(`initialSigma must be in [0, 1], got ${config.initialSigma}`);
-  if (problems.length) throw new Error(`invalid DRA policy configuration: ${problems.join('; ')}`);
-}
-
 export class DraPolicy {
   readonly config: DraPolicyConfig;
   /** Selecting weights [D, K]. */
@@ -125,8 +58,7 @@ export class DraPolicy {
   private host: { weights: Float32Array; mu: Float32Array; sigma: Float32Array };
 
   constructor(config: Partial<DraPolicyConfig> = {}) {
-    this.config = { ...DRA_POLICY_DEFAULTS, ...config, geometry: { ...DRA_POLICY_DEFAULTS.geometry, ...config.geometry } };
-    checkConfig(this.config);
+    this.config = resolveSettings('DRA policy settings', draPolicySettingsSchema, config, checkPolicySettings);
     const { depth, ops } = this.config;
     const shape: [number, number] = [depth, ops.length];
     this.weights = tf.variable(tf.fill(shape, this.config.initialWeight), this.config.learnWeights, undefined, 'float32');
@@ -156,7 +88,7 @@ export class DraPolicy {
   }
 
   get ops(): readonly OpName[] {
-    return this.config.ops;
+    return policyOps(this.config);
   }
 
   /** Every policy variable, in checkpoint order. */
@@ -259,7 +191,7 @@ export class DraPolicy {
         // gradient counts, stopgrad(m) elsewhere (the same values forward).
         const own = tf.tensor1d(ownGradient);
         const opMagnitude = tf.add(tf.mul(m, own), tf.mul(stopGradient(m), tf.sub(1, own))) as tf.Tensor1D;
-        let y = applyPerSample(xm, this.ops, opIndex, opMagnitude, draw.sign[d]!, { ...this.config.geometry, cutoutCentre: tf.tensor2d(draw.cutoutCentre[d]!, [n, 2]) });
+        let y = applyPerSample(xm, this.ops, opIndex, opMagnitude, draw.sign[d]!, { interpolation: this.config.interpolation, fill: this.config.fill, cutoutCentre: tf.tensor2d(draw.cutoutCentre[d]!, [n, 2]) });
         if (!this.config.operatorGradients) y = tf.add(xm, stopGradient(tf.sub(y, xm))) as tf.Tensor4D;
         x = tf.add(tf.mul(y, tf.reshape(hChosen, [n, 1, 1, 1])), tf.reshape(hOthers, [n, 1, 1, 1])) as tf.Tensor4D;
 

@@ -6,135 +6,67 @@
  * and run folders; docs/fidelity.md lists every setting beside the official value.
  */
 import { z } from 'zod';
-import { DRA_OP_NAMES, isOpName } from '../ops/names';
+import { checkPolicySettings, draPolicySettingsSchema, type DraPolicySettings } from '../policy/config';
 import { MAX_SEED } from '../util/rng';
+import { resolveSettings, type CrossCheck } from '../util/settings';
 
 export const PRESET_NAMES = ['fast-cpu', 'official-cifar'] as const;
 export { MAX_SEED };
+export { nearestName } from '../util/settings';
 export type PresetName = (typeof PRESET_NAMES)[number];
 
+/**
+ * Every search setting with its type, range, default and documentation: the policy's
+ * (src/policy/config.ts) plus the search's own. The CLI's `search` flags are generated
+ * from it (src/cli/flags.ts) and a run folder stores the resolved object.
+ */
 export const searchConfigSchema = z.object({
-  /** Which preset filled the settings the caller did not give. */
-  preset: z.enum(PRESET_NAMES),
-  /** Dataset spec (see loadDataset): `synthetic:colour`, `cifar10:<dir>`, ... */
-  data: z.string().min(1),
-  /** Model name (see MODEL_NAMES). */
-  model: z.string().min(1),
-  /** Limit the training / test images loaded (synthetic: how many to generate). */
-  trainCount: z.number().int().positive().optional(),
-  testCount: z.number().int().positive().optional(),
-  /** Seed of every random choice: an integer in [0, 2^32 - 1] (seeds beyond would alias smaller ones). */
-  seed: z.number().int().min(0).max(MAX_SEED),
-  batchSize: z.number().int().positive(),
-  /** Total search steps (the cosine schedule spans them). */
-  steps: z.number().int().positive(),
+  preset: z.enum(PRESET_NAMES).default('fast-cpu').describe('settings to start from: fast-cpu (CPU-sized model and budget, official semantics) or official-cifar (the official CIFAR search: WRN-28-10, batch 128, 8% proxy, 300 steps); other settings override it'),
+  data: z.string().min(1).default('synthetic:colour').describe('dataset spec: synthetic:colour, cifar10:<dir>, cifar100:<dir>, fashion-mnist[:<dir>], mnist:<dir>, folder:<dir>'),
+  model: z.string().min(1).default('tiny-cnn').describe('model: tiny-cnn, resnet-20, wrn-16-2, wrn-40-2, wrn-28-10, resnet-18, resnet-50'),
+  trainCount: z.number().int().positive().optional().describe('use only the first n training images (synthetic: generate n)'),
+  testCount: z.number().int().positive().optional().describe('use only the first n test images (synthetic: generate n)'),
+  seed: z.number().int().min(0).max(MAX_SEED).default(0).describe(`seed of every random choice, an integer in [0, ${MAX_SEED}] (larger seeds would alias smaller ones)`),
+  batchSize: z.number().int().positive().default(64).describe('batch size of both halves of a step'),
+  steps: z.number().int().positive().default(300).describe('search steps (the cosine schedule spans them)'),
 
-  /** Proxy set: a fraction of the training set, or C classes x K images; split in halves. */
-  proxyFraction: z.number().gt(0).max(1),
-  proxyClasses: z.number().int().positive().optional(),
-  proxyPerClass: z.number().int().positive().optional(),
-  stratified: z.boolean(),
+  ...draPolicySettingsSchema.shape,
 
-  /** Policy (paper section III; official defaults). */
-  depth: z.number().int().positive(),
-  ops: z.array(z.string()).min(1),
-  temperature: z.number().positive(),
-  applyProbability: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]),
-  initialMu: z.number().min(0),
-  /** Upper clip of mu and of sampled magnitudes (the official `scale`; 3 in its ResNet-200 ImageNet search). */
-  magnitudeScale: z.number().positive().finite(),
-  /** 'straight-through' (official) or 'exact' (affine ops also pass their warp's magnitude gradient). */
-  magnitudeGradient: z.enum(['straight-through', 'exact']),
-  initialSigma: z.number().min(0).max(1),
-  interpolation: z.enum(['nearest', 'bilinear']),
-  fill: z.number().min(0).max(255),
+  proxyFraction: z.number().gt(0).max(1).default(1).describe('fraction of the training set used as the proxy set, split in halves'),
+  proxyClasses: z.number().int().positive().optional().describe('proxy set of this many classes (with proxyPerClass images each) instead of a fraction'),
+  proxyPerClass: z.number().int().positive().optional().describe('images per class of a class-based proxy set (with proxyClasses)'),
+  stratified: z.boolean().default(false).describe('draw the proxy set stratified by class (officially a plain random subsample)'),
 
-  /** Ablation switches. */
-  learnWeights: z.boolean(),
-  learnMu: z.boolean(),
-  learnSigma: z.boolean(),
-  operatorGradients: z.boolean(),
-  useKl: z.boolean(),
-  /** lambda: weight of KL(p_ori || p_aug) in the policy loss. */
-  klWeight: z.number().min(0),
-  /** 'first' (official) or 'second' (one-step unrolled, DARTS finite differences). */
-  policyGradient: z.enum(['first', 'second']),
+  useKl: z.boolean().default(true).describe('the KL term KL(p_ori || p_aug) in the policy loss'),
+  klWeight: z.number().min(0).default(1).describe('lambda, the weight of the KL term'),
+  policyGradient: z.enum(['first', 'second']).default('first').describe('first (official) or second (one-step unrolled, DARTS-style finite differences) order policy gradient'),
 
-  /** Policy optimiser: AdamW. */
-  policyLearningRate: z.number().positive(),
-  policyBeta1: z.number().min(0).lt(1),
-  policyBeta2: z.number().min(0).lt(1),
-  policyWeightDecay: z.number().min(0),
+  policyLearningRate: z.number().positive().default(5e-3).describe('policy learning rate (AdamW)'),
+  policyBeta1: z.number().min(0).lt(1).default(0.5).describe('AdamW beta1 of the policy optimiser'),
+  policyBeta2: z.number().min(0).lt(1).default(0.999).describe('AdamW beta2 of the policy optimiser'),
+  policyWeightDecay: z.number().min(0).default(0).describe('AdamW weight decay of the policy optimiser'),
+  policyEpsilon: z.number().positive().default(1e-7).describe("AdamW epsilon of the policy optimiser (TensorFlow's default, as officially)"),
 
-  /** Model optimiser: SGD with Nesterov momentum, cosine schedule. */
-  modelLearningRate: z.number().positive(),
-  momentum: z.number().min(0).lt(1),
-  nesterov: z.boolean(),
-  weightDecay: z.number().min(0),
-  gradClipNorm: z.number().positive(),
-  /** Side of the Cutout square applied after DRA in both the policy and the model step (0 = off), as officially. */
-  cutout: z.number().int().min(0),
-  /**
-   * Random crop (zero padding of 1/8 of the side) and horizontal flip of the model half's
-   * batches before DRA, as the official data pipeline does (its policy half has neither).
-   * Unset: on, unless the dataset declares that a flip changes its labels
-   * (synthetic:orientation), which turns it off and says so.
-   */
-  randomCropFlip: z.boolean().optional(),
-  /** Dropout rate inside wide-ResNet blocks (official search model: 0.3); other models have none. */
-  dropout: z.number().min(0).lt(1),
-  /** AdamW epsilon of the policy optimiser (TensorFlow's default, 1e-7, officially). */
-  policyEpsilon: z.number().positive(),
+  modelLearningRate: z.number().positive().default(0.1).describe('model learning rate (SGD, cosine schedule to 0)'),
+  momentum: z.number().min(0).lt(1).default(0.9).describe('SGD momentum of the model optimiser'),
+  nesterov: z.boolean().default(true).describe('Nesterov momentum'),
+  weightDecay: z.number().min(0).default(5e-4).describe('weight decay of the model optimiser'),
+  gradClipNorm: z.number().positive().default(5).describe("clip of the model gradient's global norm"),
+  cutout: z.number().int().min(0).default(16).describe('side of the Cutout square after DRA in both halves of a step, 0 = off (as officially)'),
+  randomCropFlip: z
+    .boolean()
+    .optional()
+    .describe('random crop (zero padding of side / 8) and horizontal flip of the model half before DRA, as the official pipeline'),
+  dropout: z.number().min(0).lt(1).default(0.3).describe('dropout inside wide-ResNet blocks (0.3 officially); other models have none'),
 
-  /** A policy snapshot is kept in the history every this many steps. */
-  snapshotEvery: z.number().int().positive(),
-  /** What a non-finite loss does: reject the step and go on, or reject it and stop. */
-  onNonFinite: z.enum(['skip', 'stop']),
+  snapshotEvery: z.number().int().positive().default(10).describe('keep a policy snapshot in the history every n steps'),
+  onNonFinite: z.enum(['skip', 'stop']).default('skip').describe('what a step with a non-finite loss does after it is rejected: skip to the next, or stop the run'),
 });
 
 export type SearchConfig = z.infer<typeof searchConfigSchema>;
 
-export const SEARCH_DEFAULTS: SearchConfig = {
-  preset: 'fast-cpu',
-  data: 'synthetic:colour',
-  model: 'tiny-cnn',
-  seed: 0,
-  batchSize: 64,
-  steps: 300,
-  proxyFraction: 1,
-  stratified: false,
-  depth: 2,
-  ops: [...DRA_OP_NAMES],
-  temperature: 0.5,
-  applyProbability: [0.2, 0.8],
-  initialMu: 0.5,
-  initialSigma: 0.1,
-  magnitudeScale: 1,
-  magnitudeGradient: 'straight-through',
-  interpolation: 'bilinear',
-  fill: 0,
-  learnWeights: true,
-  learnMu: true,
-  learnSigma: true,
-  operatorGradients: true,
-  useKl: true,
-  klWeight: 1,
-  policyGradient: 'first',
-  policyLearningRate: 5e-3,
-  policyBeta1: 0.5,
-  policyBeta2: 0.999,
-  policyWeightDecay: 0,
-  policyEpsilon: 1e-7,
-  modelLearningRate: 0.1,
-  momentum: 0.9,
-  nesterov: true,
-  weightDecay: 5e-4,
-  gradClipNorm: 5,
-  cutout: 16,
-  dropout: 0.3,
-  snapshotEvery: 10,
-  onNonFinite: 'skip',
-};
+/** Every default (the fast-cpu preset's values are the defaults). */
+export const SEARCH_DEFAULTS: SearchConfig = searchConfigSchema.parse({});
 
 /**
  * What each preset sets over SEARCH_DEFAULTS. official-cifar is search_CIFAR.py:
@@ -165,57 +97,19 @@ export const SEARCH_PRESETS: Readonly<Record<PresetName, Partial<SearchConfig>>>
   },
 };
 
-/** Merges user settings over the preset's over the defaults and validates; errors name each bad field. */
+/** Fills in the preset's values, then the defaults, and validates; errors name each bad or unknown setting. */
 export function resolveSearchConfig(partial: Partial<SearchConfig>): SearchConfig {
-  const presetName = partial.preset ?? SEARCH_DEFAULTS.preset;
+  const presetName = partial?.preset ?? SEARCH_DEFAULTS.preset;
   if (!(PRESET_NAMES as readonly string[]).includes(presetName)) {
     throw new Error(`invalid search configuration:\n  - preset: unknown preset '${String(presetName)}'; expected one of ${PRESET_NAMES.join(', ')}`);
   }
-  const known = Object.keys(searchConfigSchema.shape);
-  const unknown = Object.keys(partial).filter((key) => !known.includes(key));
-  if (unknown.length > 0) {
-    throw new Error(`invalid search configuration:\n  - ${unknown.map((key) => `unknown setting '${key}'${nearestName(key, known) ? ` (did you mean '${nearestName(key, known)}'?)` : ''}`).join('\n  - ')}`);
-  }
-  const merged = { ...SEARCH_DEFAULTS, ...SEARCH_PRESETS[presetName], ...partial };
-  const parsed = searchConfigSchema.safeParse(merged);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
-    throw new Error(`invalid search configuration:\n  - ${problems.join('\n  - ')}`);
-  }
-  const config = parsed.data;
-  const problems: string[] = [];
-  config.ops.forEach((name, i) => {
-    if (!isOpName(name)) problems.push(`ops[${i}]: unknown operator '${name}'`);
-  });
-  if (config.initialMu > config.magnitudeScale) problems.push(`initialMu: ${config.initialMu} is above magnitudeScale ${config.magnitudeScale}`);
-  if (config.applyProbability[0] > config.applyProbability[1]) problems.push(`applyProbability: min ${config.applyProbability[0]} > max ${config.applyProbability[1]}`);
-  if ((config.proxyClasses === undefined) !== (config.proxyPerClass === undefined)) problems.push('proxyClasses and proxyPerClass go together');
-  if (problems.length) throw new Error(`invalid search configuration:\n  - ${problems.join('\n  - ')}`);
-  return config;
+  return resolveSettings('search configuration', searchConfigSchema, { ...SEARCH_PRESETS[presetName], ...partial }, checkPolicySettings as CrossCheck<SearchConfig>) as SearchConfig;
 }
 
-/** The known name closest to `name` by edit distance, if it is close (a typo, not another word). */
-export function nearestName(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = candidate;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length]!;
+/** The policy's own settings out of a search configuration. */
+export function policySettingsOf(config: SearchConfig): DraPolicySettings {
+  const keys = Object.keys(draPolicySettingsSchema.shape) as Array<keyof DraPolicySettings>;
+  return Object.fromEntries(keys.map((key) => [key, config[key]])) as DraPolicySettings;
 }
 
 /** What loadDataset needs to reproduce a search's data. */

@@ -10,11 +10,10 @@ import { cropPaddingFor } from '../data/batch';
 import type { Dataset } from '../data/types';
 import { createModel } from '../models';
 import type { Model } from '../models/types';
-import type { OpName } from '../ops/names';
 import { DraPolicy } from '../policy/dra';
 import { AdamW, SGD } from '../train/optim';
 import { Rng, type RngState } from '../util/rng';
-import type { SearchConfig } from './config';
+import { policySettingsOf, type SearchConfig } from './config';
 import type { NamedArray } from './checkpoint';
 
 /** Mixed into the proxy split's seed so its stream is no dataset generator's. */
@@ -67,36 +66,10 @@ export class SearchState {
   static create(config: SearchConfig, dataset: Dataset): { proxy: ProxySplit; state: SearchState } {
     const c = config;
     const rng = new Rng(c.seed);
-    // The split's stream is the first fork of Rng(seed) salted: unsalted it would be the
-    // very stream the synthetic generators draw their label order from (their first fork
-    // of Rng(seed) too), and an unstratified split of synthetic:colour would put classes
-    // 0, 2, 4 in one half and 1, 3, 5 in the other.
-    const splitRng = new Rng((rng.nextUint32() ^ PROXY_SPLIT_SALT) >>> 0);
-    const proxy = sampleProxy(
-      dataset.train,
-      c.proxyClasses !== undefined && c.proxyPerClass !== undefined
-        ? { kind: 'classes', classes: c.proxyClasses, perClass: c.proxyPerClass }
-        : { kind: 'fraction', fraction: c.proxyFraction, stratified: c.stratified },
-      splitRng,
-      dataset.numClasses,
-    );
+    const proxy = splitProxy(c, dataset, rng);
     const { height, width, channels } = dataset.train;
     const model = createModel(c.model, { numClasses: dataset.numClasses, inputShape: [height, width, channels], affineBatchNorm: false, dropout: c.dropout, seed: rng.nextUint32() });
-    const policy = new DraPolicy({
-      depth: c.depth,
-      ops: c.ops as OpName[],
-      temperature: c.temperature,
-      applyProbability: c.applyProbability,
-      initialMu: c.initialMu,
-      initialSigma: c.initialSigma,
-      magnitudeScale: c.magnitudeScale,
-      magnitudeGradient: c.magnitudeGradient,
-      learnWeights: c.learnWeights,
-      learnMu: c.learnMu,
-      learnSigma: c.learnSigma,
-      operatorGradients: c.operatorGradients,
-      geometry: { interpolation: c.interpolation, fill: c.fill },
-    });
+    const policy = new DraPolicy(policySettingsOf(c));
     const policyOptimizer = new AdamW({ learningRate: c.policyLearningRate, beta1: c.policyBeta1, beta2: c.policyBeta2, weightDecay: c.policyWeightDecay, epsilon: c.policyEpsilon });
     const modelOptimizer = new SGD({ learningRate: c.modelLearningRate, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay });
     const modelSampler = new BatchSampler(proxy.model.count, { batchSize: c.batchSize, seed: rng.nextUint32() });
@@ -205,6 +178,30 @@ export class SearchState {
     this.policyOptimizer.dispose();
     this.modelOptimizer.dispose();
   }
+}
+
+/**
+ * The proxy split of a search: the first draw of Rng(seed), salted. Unsalted it would be
+ * the very stream the synthetic generators draw their label order from (their first fork
+ * of Rng(seed) too), and an unstratified split of synthetic:colour would put classes 0, 2,
+ * 4 in one half and 1, 3, 5 in the other.
+ */
+function splitProxy(c: SearchConfig, dataset: Dataset, rng: Rng): ProxySplit {
+  const splitRng = new Rng((rng.nextUint32() ^ PROXY_SPLIT_SALT) >>> 0);
+  return sampleProxy(
+    dataset.train,
+    c.proxyClasses !== undefined && c.proxyPerClass !== undefined
+      ? { kind: 'classes', classes: c.proxyClasses, perClass: c.proxyPerClass }
+      : { kind: 'fraction', fraction: c.proxyFraction, stratified: c.stratified },
+    splitRng,
+    dataset.numClasses,
+  );
+}
+
+/** Search steps in `epochs` passes over the model half (full batches only), without building a search. */
+export function stepsForEpochs(config: SearchConfig, dataset: Dataset, epochs: number): number {
+  const proxy = splitProxy(config, dataset, new Rng(config.seed));
+  return epochs * Math.floor(proxy.model.count / config.batchSize);
 }
 
 async function toArray(name: string, t: tf.Tensor): Promise<NamedArray> {

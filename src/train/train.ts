@@ -11,42 +11,21 @@ import { createModel } from '../models';
 import type { Model } from '../models/types';
 import type { FrozenPolicy } from '../policy/frozen';
 import { cutoutSquares, drawCutoutCentres } from '../ops/cutout';
-import { MAX_SEED, Rng } from '../util/rng';
+import { Rng } from '../util/rng';
+import { resolveSettings } from '../util/settings';
+import { TRAIN_DEFAULTS, trainSettingsSchema, type TrainSettings } from './config';
 import { SGD } from './optim';
 import { cosineLearningRate } from './schedule';
 import { trainStep } from './step';
 
-export interface TrainOptions {
-  model: string;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  momentum: number;
-  weightDecay: number;
-  gradClipNorm: number;
-  /** Cutout side applied after the policy (0 = off; the official final training uses 16). */
-  cutout: number;
-  /** Random crop (pad 1/8) and horizontal flip before the policy, as the official final training does (default off). */
-  randomCropFlip: boolean;
-  seed: number;
-  /** Evaluate on the held-out split every this many epochs, and after the last (default 1). */
-  evaluateEvery: number;
+/** Final training's settings (./config) and two run hooks. */
+export interface TrainOptions extends TrainSettings {
   /** Called after every epoch with its summary; throwing stops training. */
   onEpoch?: (epoch: EpochSummary) => void | Promise<void>;
   signal?: AbortSignal;
 }
 
-export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'epochs'> = {
-  batchSize: 64,
-  learningRate: 0.05,
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  gradClipNorm: 5,
-  cutout: 0,
-  randomCropFlip: false,
-  seed: 0,
-  evaluateEvery: 1,
-};
+export { TRAIN_DEFAULTS };
 
 export interface EpochSummary {
   epoch: number;
@@ -94,11 +73,9 @@ export async function evaluate(model: Model, set: ImageSet, batchSize = 256): Pr
 }
 
 /** Trains a fresh model on dataset.train augmented by `policy`, evaluating on dataset.test after each epoch. */
-export async function trainWithPolicy(dataset: Dataset, policy: FrozenPolicy, policyName: string, options: Partial<TrainOptions> & Pick<TrainOptions, 'model' | 'epochs'>): Promise<TrainResult> {
-  const o: TrainOptions = { ...TRAIN_DEFAULTS, ...options };
-  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new Error(`epochs must be a positive integer, got ${o.epochs}`);
-  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > MAX_SEED) throw new Error(`seed must be an integer in [0, ${MAX_SEED}], got ${o.seed}`);
-  if (!Number.isInteger(o.evaluateEvery) || o.evaluateEvery < 1) throw new Error(`evaluateEvery must be a positive integer, got ${o.evaluateEvery}`);
+export async function trainWithPolicy(dataset: Dataset, policy: FrozenPolicy, policyName: string, options: Partial<TrainOptions> = {}): Promise<TrainResult> {
+  const { onEpoch, signal, ...settings } = options;
+  const o: TrainOptions = { ...resolveSettings('training settings', trainSettingsSchema, settings), ...(onEpoch ? { onEpoch } : {}), ...(signal ? { signal } : {}) };
   const rng = new Rng(o.seed);
   const { height, width, channels } = dataset.train;
   const model = createModel(o.model, { numClasses: dataset.numClasses, inputShape: [height, width, channels], affineBatchNorm: true, seed: rng.nextUint32() });

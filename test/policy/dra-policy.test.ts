@@ -247,7 +247,7 @@ describe('DraPolicy parameters and snapshots', () => {
   });
 
   it('rejects an invalid configuration with the field named', () => {
-    assert.throws(() => new DraPolicy({ temperature: 0 }), /temperature must be > 0/);
+    assert.throws(() => new DraPolicy({ temperature: 0 }), /temperature: must be > 0/);
     assert.throws(() => new DraPolicy({ applyProbability: [0.9, 0.1] }), /applyProbability/);
     assert.throws(() => new DraPolicy({ depth: 0 }), /depth/);
   });
