@@ -5,7 +5,7 @@
 Each operator is called the way torchvision's PIL path and timm call Pillow:
 Image.transform(AFFINE) / Image.rotate for the geometric ops, ImageEnhance for the
 blends, ImageOps for the point and histogram ops, timm's solarize_add lookup table, and
-ImageDraw.rectangle for Cutout. Arguments follow src/ops/levels.ts (the same mapping is
+ImageDraw.rectangle for Cutout. Arguments follow src/ops/magnitude-to-argument.ts (the same mapping is
 written beside every case so the tests check the TypeScript mapper too).
 
 Writes test/fixtures/ops/: index.json (images and cases), inputs.bin (uint8 HWC images,

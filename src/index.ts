@@ -3,7 +3,7 @@
  * Loading this module registers tfjs gradients; call selectBackend() (or create a
  * search, which does) before computing.
  */
-export * from './backend/gradients';
+export * from './engine/gradients';
 export * from './backend/select';
 export * from './util/rng';
 export * from './ops';

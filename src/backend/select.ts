@@ -39,15 +39,8 @@ export class BackendUnavailableError extends Error {
   }
 }
 
-/** What a loader is told about the selection it runs in. */
-export interface LoaderContext {
-  /** True in automatic selection (nothing forced). */
-  automatic: boolean;
-  /** Whether a software adapter may be chosen (forced, or allowSoftwareWebgpu). */
-  allowSoftware: boolean;
-}
-
-type Loader = (context: LoaderContext) => Promise<{ tfjsBackend: string; details?: Record<string, unknown> }>;
+import type { Loader } from './loader';
+export type { LoaderContext } from './loader';
 
 function errorText(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
@@ -67,13 +60,6 @@ async function activate(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tf.setBackend('${name}') returned false`);
   await tf.ready();
-}
-
-const extraLoaders: Partial<Record<BackendName, Loader>> = {};
-
-/** Lets optional modules (webgpu) plug their loader in without a hard import here. */
-export function registerBackendLoader(name: BackendName, loader: Loader): void {
-  extraLoaders[name] = loader;
 }
 
 /** Requires an optional native package, turning "Cannot find module" into what to do. */
@@ -101,10 +87,9 @@ const LOADERS: Record<BackendName, Loader> = {
     return { tfjsBackend: 'tensorflow' };
   },
   webgpu: async (context) => {
-    if (!extraLoaders.webgpu) await import('./webgpu');
-    const loader = extraLoaders.webgpu;
-    if (!loader) throw new Error('the webgpu loader is not available in this build');
-    return loader(context);
+    // Loaded on demand: the module pulls in the optional webgpu packages.
+    const { webgpuLoader } = await import('./webgpu');
+    return webgpuLoader(context);
   },
   wasm: async () => {
     const before = processHandlers();

@@ -12,8 +12,8 @@
  * kernel output and does not record the inner ops on the gradient tape.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { runOnHost } from '../ops/kernels/host';
-import { ensureGradients } from './gradients';
+import { runOnHost } from '../engine/host-kernels';
+import { ensureGradients } from '../engine/gradients';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type RoundingMode = 'floor' | 'round' | 'ceil' | undefined;

@@ -18,8 +18,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ensureGradients } from './gradients';
-import { registerBackendLoader } from './select';
+import { ensureGradients } from '../engine/gradients';
+import type { Loader } from './loader';
 
 /** The parts of the WebGPU API this module touches (the full types live in @webgpu/types). */
 interface GpuAdapterInfo {
@@ -384,9 +384,9 @@ export function gpuDeviceNodes(): string[] {
 
 // Automatic selection looks for hardware adapters only: the project's software Vulkan
 // (.vulkan/, for tests) is applied when webgpu is asked for by name or software is allowed.
-registerBackendLoader('webgpu', async (context) => {
+export const webgpuLoader: Loader = async (context) => {
   if (context.automatic && !context.allowSoftware && process.platform === 'linux' && gpuDeviceNodes().length === 0) {
     throw new Error('no GPU device on this machine (/dev/dri/renderD*, /dev/nvidia*)');
   }
   return loadWebgpu(context.allowSoftware ? {} : { vulkanEnv: null });
-});
+};

@@ -4,7 +4,7 @@
  * closures over indices into that table.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../backend/gradients';
+import '../engine/gradients';
 import type { StateUpdate } from './types';
 import { Rng } from '../util/rng';
 

@@ -11,8 +11,8 @@
  * elsewhere they are the composites below, with the same values and gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hasHostKernel, preferHostKernel, runKernel } from './kernels/host';
-import { BLEND, GRAYSCALE, type GrayscaleAttrs, LUMA, SMOOTH, type SmoothAttrs } from './kernels/blend';
+import { hostKernelOr } from '../engine/host-kernels';
+import { BLEND, GRAYSCALE, type GrayscaleAttrs, LUMA, SMOOTH, type SmoothAttrs } from './kernels';
 import { perSample, roundHalfUpStraightThrough } from './primitives';
 
 const maybeRound = <T extends tf.Tensor>(x: T, round: boolean): T => (round ? roundHalfUpStraightThrough(x) : x);
@@ -22,9 +22,7 @@ export function blend(degenerate: tf.Tensor4D, images: tf.Tensor4D, factor: tf.T
   // A degenerate of one value per image, or of the image's own shape, keeps the composite
   // free of wasm's slow generic broadcasting; a grayscale one ([N,H,W,1]) does not.
   const simple = degenerate.size === images.shape[0] || degenerate.shape.every((d, i) => d === images.shape[i]);
-  const host = simple ? preferHostKernel(BLEND, images.size) : hasHostKernel(BLEND);
-  if (host) return runKernel<tf.Tensor4D>(BLEND, { degenerate, images, factor });
-  return blendComposite(degenerate, images, factor);
+  return hostKernelOr(BLEND, { inputs: { degenerate, images, factor }, ...(simple ? { elementwise: images.size } : {}) }, () => blendComposite(degenerate, images, factor));
 }
 
 /** `blend` from tf ops, for backends without the host kernel. */
@@ -36,11 +34,8 @@ export function blendComposite(degenerate: tf.Tensor4D, images: tf.Tensor4D, fac
 
 /** PIL grayscale [N,H,W,1], rounded as PIL does; 1-channel images pass through. A host kernel on cpu and wasm. */
 export function grayscale(images: tf.Tensor4D, roundLikePil = true): tf.Tensor4D {
-  if (images.shape[3] === 3 && hasHostKernel(GRAYSCALE)) {
-    const attrs: GrayscaleAttrs = { round: roundLikePil };
-    return runKernel<tf.Tensor4D>(GRAYSCALE, { images }, attrs as unknown as tf.NamedAttrMap);
-  }
-  return grayscaleComposite(images, roundLikePil);
+  const attrs: GrayscaleAttrs = { round: roundLikePil };
+  return hostKernelOr(GRAYSCALE, { inputs: { images }, attrs, when: images.shape[3] === 3 }, () => grayscaleComposite(images, roundLikePil));
 }
 
 /** `grayscale` from tf ops, for backends without the host kernel. */
@@ -79,11 +74,8 @@ export function sharpness(images: tf.Tensor4D, factor: tf.Tensor1D, roundLikePil
 }
 
 export function smooth(images: tf.Tensor4D, roundLikePil = true): tf.Tensor4D {
-  if (hasHostKernel(SMOOTH)) {
-    const attrs: SmoothAttrs = { round: roundLikePil };
-    return runKernel<tf.Tensor4D>(SMOOTH, { images }, attrs as unknown as tf.NamedAttrMap);
-  }
-  return smoothComposite(images, roundLikePil);
+  const attrs: SmoothAttrs = { round: roundLikePil };
+  return hostKernelOr(SMOOTH, { inputs: { images }, attrs }, () => smoothComposite(images, roundLikePil));
 }
 
 /** `smooth` from shifted slices, for backends without the host kernel. */

@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../util/rng';
-import { hasHostKernel, runKernel } from './kernels/host';
-import { CUTOUT, type CutoutAttrs } from './kernels/pointwise';
+import { hostKernelOr } from '../engine/host-kernels';
+import { CUTOUT, type CutoutAttrs } from './kernels';
 import { stopGradient } from './primitives';
 
 /**
@@ -16,9 +16,8 @@ import { stopGradient } from './primitives';
  * (a copy and the square's fill) on cpu and wasm, the composite elsewhere.
  */
 export function cutout(images: tf.Tensor4D, side: tf.Tensor1D, centre: tf.Tensor2D, fill: number): tf.Tensor4D {
-  if (!hasHostKernel(CUTOUT)) return cutoutComposite(images, side, centre, fill);
   const attrs: CutoutAttrs = { fill };
-  return runKernel<tf.Tensor4D>(CUTOUT, { images, side, centre }, attrs as unknown as tf.NamedAttrMap);
+  return hostKernelOr(CUTOUT, { inputs: { images, side, centre }, attrs }, () => cutoutComposite(images, side, centre, fill));
 }
 
 /** `cutout` from tf ops (step masks), for backends without the host kernel. */

@@ -12,8 +12,8 @@
  * w.r.t. the magnitude. Nearest has the image gradient only.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hasHostKernel, runKernel } from './kernels/host';
-import { AFFINE_WARP, type AffineWarpAttrs } from './kernels/warp';
+import { hostKernelOr } from '../engine/host-kernels';
+import { AFFINE_WARP, type AffineWarpAttrs } from './kernels';
 import { gatherRows } from './primitives';
 
 export type Interpolation = 'nearest' | 'bilinear';
@@ -34,12 +34,8 @@ export interface AffineRows {
  * and gradients.
  */
 export function affineWarp(images: tf.Tensor4D, m: AffineRows, interpolation: Interpolation, fill: number): tf.Tensor4D {
-  if (!hasHostKernel(AFFINE_WARP)) return affineWarpComposite(images, m, interpolation, fill);
-  return tf.tidy(() => {
-    const matrix = tf.stack([m.a, m.b, m.c, m.d, m.e, m.f], 1);
-    const attrs: AffineWarpAttrs = { interpolation, fill };
-    return runKernel<tf.Tensor4D>(AFFINE_WARP, { images, matrix }, attrs as unknown as tf.NamedAttrMap);
-  });
+  const attrs: AffineWarpAttrs = { interpolation, fill };
+  return tf.tidy(() => hostKernelOr(AFFINE_WARP, { inputs: () => ({ images, matrix: tf.stack([m.a, m.b, m.c, m.d, m.e, m.f], 1) }), attrs }, () => affineWarpComposite(images, m, interpolation, fill)));
 }
 
 /**

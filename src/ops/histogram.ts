@@ -5,8 +5,8 @@
  * are host kernels (kernels/histogram.ts) with the composites' values and gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AUTO_CONTRAST, EQUALIZE } from './kernels/histogram';
-import { hasHostKernel, runKernel } from './kernels/host';
+import { hostKernelOr } from '../engine/host-kernels';
+import { AUTO_CONTRAST, EQUALIZE } from './kernels';
 import { identityGradient, stopGradient } from './primitives';
 
 /**
@@ -15,8 +15,7 @@ import { identityGradient, stopGradient } from './primitives';
  * image, including through lo and hi.
  */
 export function autoContrast(images: tf.Tensor4D): tf.Tensor4D {
-  if (hasHostKernel(AUTO_CONTRAST)) return runKernel<tf.Tensor4D>(AUTO_CONTRAST, { images });
-  return autoContrastComposite(images);
+  return hostKernelOr(AUTO_CONTRAST, { inputs: { images } }, () => autoContrastComposite(images));
 }
 
 /**
@@ -56,7 +55,7 @@ export function autoContrastComposite(images: tf.Tensor4D): tf.Tensor4D {
  * Histograms are one scatter-add over the batch. Identity gradient (straight-through).
  */
 export function equalize(images: tf.Tensor4D): tf.Tensor4D {
-  return identityGradient(images, (x) => (hasHostKernel(EQUALIZE) ? runKernel<tf.Tensor4D>(EQUALIZE, { images: x }) : equalizeLevels(x)));
+  return identityGradient(images, (x) => hostKernelOr(EQUALIZE, { inputs: { images: x } }, () => equalizeLevels(x)));
 }
 
 /** `equalize` from tf ops (identity gradient), for backends without the host kernel. */

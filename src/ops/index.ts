@@ -18,12 +18,12 @@ import { brightness, color, contrast, sharpness } from './color';
 import { cutout, drawCutoutCentres } from './cutout';
 import { type Interpolation, rotate, shearX, shearY, translateX, translateY } from './geometric';
 import { autoContrast, equalize } from './histogram';
-import * as L from './levels';
+import * as L from './magnitude-to-argument';
 import { invert, posterize, solarize, solarizeAdd } from './pointwise';
 import { gatherBlocks, linkWithZeroGradient, scatterBlocks } from './primitives';
 
 export * from './names';
-export { type ImageSize, translateRange } from './levels';
+export { type ImageSize, translateRange } from './magnitude-to-argument';
 export { affineWarp, type AffineRows, type Interpolation } from './geometric';
 export { cutoutSquares, drawCutoutCentres } from './cutout';
 export { gatherRows, quantizeLikePil, stopGradient, straightThrough, straightThroughMagnitude } from './primitives';

@@ -13,8 +13,8 @@
  * differentiates `applyPerSample` on float images instead.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hasHostKernel, runKernel } from './kernels/host';
-import { LAYER_PASS, type LayerPassAttrs } from './kernels/layer-pass';
+import { hostKernelOr } from '../engine/host-kernels';
+import { LAYER_PASS, type LayerPassAttrs } from './kernels';
 import { affineRowsFor, isAffineOp } from './geometric';
 import { applyPerSample, checkImages, type GeometryOptions, OPS, resolveOptions } from './index';
 import { assertOpName, type OpName } from './names';
@@ -62,46 +62,48 @@ function checkPlans(images: tf.Tensor4D, ops: readonly OpName[], layers: readonl
  */
 export function applyLayers(images: tf.Tensor4D, ops: readonly OpName[], layers: readonly LayerPlan[], options: Partial<GeometryOptions> = {}): tf.Tensor4D {
   checkPlans(images, ops, layers, 'applyLayers');
-  if (!hasHostKernel(LAYER_PASS) || layers.length === 0) return applyLayersComposite(images, ops, layers, options);
   const { interpolation, fill } = resolveOptions(options);
+  const attrs: LayerPassAttrs = { ops, interpolation, fill };
+  return tf.tidy(() => hostKernelOr(LAYER_PASS, { inputs: () => layerPassInputs(images, ops, layers), attrs, when: layers.length > 0 }, () => applyLayersComposite(images, ops, layers, options)));
+}
+
+/** The layer pass's inputs: the plans as tensors, with each op's argument and affine matrix per sample. */
+function layerPassInputs(images: tf.Tensor4D, ops: readonly OpName[], layers: readonly LayerPlan[]): tf.NamedTensorMap {
   const [n, h, w] = images.shape;
-  return tf.tidy(() => {
-    // Every op's argument (and affine matrix) for every sample, from the ops' own
-    // tensor functions, so the kernel warps and blends with the tensor path's values.
-    const zeros = tf.zeros([n]) as tf.Tensor1D;
-    const zeroMatrix = tf.zeros([n, 6]);
-    const argumentRows: tf.Tensor[] = [];
-    const matrixRows: tf.Tensor[] = [];
-    for (const layer of layers) {
-      const used = new Set(layer.opIndex);
-      const magnitude = tf.tensor1d(layer.magnitude);
-      const signed = tf.mul(magnitude, tf.tensor1d(layer.sign)) as tf.Tensor1D;
-      ops.forEach((name, k) => {
-        if (!used.has(k)) {
-          argumentRows.push(zeros);
-          matrixRows.push(zeroMatrix);
-          return;
-        }
-        const op = OPS[name];
-        const argument = op.argument(op.signed ? signed : magnitude, { height: h, width: w });
-        argumentRows.push(argument);
-        if (isAffineOp(name)) {
-          const m = affineRowsFor(name, argument, h, w);
-          matrixRows.push(tf.stack([m.a, m.b, m.c, m.d, m.e, m.f], 1));
-        } else {
-          matrixRows.push(zeroMatrix);
-        }
-      });
-    }
-    const l = layers.length;
-    const k = ops.length;
-    const opIndex = tf.tensor2d(Int32Array.from(layers.flatMap((layer) => [...layer.opIndex])), [l, n], 'int32');
-    const argument = tf.reshape(tf.stack(argumentRows), [l, k, n]);
-    const matrix = tf.reshape(tf.stack(matrixRows), [l, k, n, 6]);
-    const centre = tf.tensor3d(Float32Array.from(layers.flatMap((layer) => [...layer.cutoutCentre])), [l, n, 2]);
-    const attrs: LayerPassAttrs = { ops, interpolation, fill };
-    return runKernel<tf.Tensor4D>(LAYER_PASS, { images, opIndex, argument, matrix, centre }, attrs as unknown as tf.NamedAttrMap);
-  });
+  // Every op's argument (and affine matrix) for every sample, from the ops' own
+  // tensor functions, so the kernel warps and blends with the tensor path's values.
+  const zeros = tf.zeros([n]) as tf.Tensor1D;
+  const zeroMatrix = tf.zeros([n, 6]);
+  const argumentRows: tf.Tensor[] = [];
+  const matrixRows: tf.Tensor[] = [];
+  for (const layer of layers) {
+    const used = new Set(layer.opIndex);
+    const magnitude = tf.tensor1d(layer.magnitude);
+    const signed = tf.mul(magnitude, tf.tensor1d(layer.sign)) as tf.Tensor1D;
+    ops.forEach((name, k) => {
+      if (!used.has(k)) {
+        argumentRows.push(zeros);
+        matrixRows.push(zeroMatrix);
+        return;
+      }
+      const op = OPS[name];
+      const argument = op.argument(op.signed ? signed : magnitude, { height: h, width: w });
+      argumentRows.push(argument);
+      if (isAffineOp(name)) {
+        const m = affineRowsFor(name, argument, h, w);
+        matrixRows.push(tf.stack([m.a, m.b, m.c, m.d, m.e, m.f], 1));
+      } else {
+        matrixRows.push(zeroMatrix);
+      }
+    });
+  }
+  const l = layers.length;
+  const k = ops.length;
+  const opIndex = tf.tensor2d(Int32Array.from(layers.flatMap((layer) => [...layer.opIndex])), [l, n], 'int32');
+  const argument = tf.reshape(tf.stack(argumentRows), [l, k, n]);
+  const matrix = tf.reshape(tf.stack(matrixRows), [l, k, n, 6]);
+  const centre = tf.tensor3d(Float32Array.from(layers.flatMap((layer) => [...layer.cutoutCentre])), [l, n, 2]);
+  return { images, opIndex, argument, matrix, centre };
 }
 
 /** `applyLayers` from the tensor ops, for backends without the host kernel (and as its reference). */

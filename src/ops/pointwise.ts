@@ -4,14 +4,13 @@
  * tfjs and would break any backward pass they sit on.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hasHostKernel, preferHostKernel, runKernel } from './kernels/host';
-import { POSTERIZE, SOLARIZE, SOLARIZE_ADD } from './kernels/pointwise';
+import { hostKernelOr } from '../engine/host-kernels';
+import { POSTERIZE, SOLARIZE, SOLARIZE_ADD } from './kernels';
 import { identityGradient, perSample, stopGradient } from './primitives';
 
 /** ImageOps.solarize: v < threshold ? v : 255 - v. Gradient w.r.t. the image is +-1. */
 export function solarize(images: tf.Tensor4D, threshold: tf.Tensor1D): tf.Tensor4D {
-  if (preferHostKernel(SOLARIZE, images.size)) return runKernel<tf.Tensor4D>(SOLARIZE, { images, threshold });
-  return solarizeComposite(images, threshold);
+  return hostKernelOr(SOLARIZE, { inputs: { images, threshold }, elementwise: images.size }, () => solarizeComposite(images, threshold));
 }
 
 /** `solarize` from tf ops, for backends without the host kernel (kernels/pointwise.ts). */
@@ -27,8 +26,7 @@ export function solarizeComposite(images: tf.Tensor4D, threshold: tf.Tensor1D): 
  * image and the addend (where the sum is below 255).
  */
 export function solarizeAdd(images: tf.Tensor4D, addend: tf.Tensor1D): tf.Tensor4D {
-  if (hasHostKernel(SOLARIZE_ADD)) return runKernel<tf.Tensor4D>(SOLARIZE_ADD, { images, addend });
-  return solarizeAddComposite(images, addend);
+  return hostKernelOr(SOLARIZE_ADD, { inputs: { images, addend } }, () => solarizeAddComposite(images, addend));
 }
 
 /** `solarizeAdd` from tf ops, for backends without the host kernel. */
@@ -45,22 +43,24 @@ export function solarizeAddComposite(images: tf.Tensor4D, addend: tf.Tensor1D): 
  * truncated 8-bit level. Straight-through (identity) gradient w.r.t. the image.
  */
 export function posterize(images: tf.Tensor4D, bitsDropped: tf.Tensor1D): tf.Tensor4D {
-  if (!preferHostKernel(POSTERIZE, images.size)) return posterizeComposite(images, bitsDropped);
   return tf.tidy(() => {
     const bits = stopGradient(bitsDropped);
-    return identityGradient(images, (x) => runKernel<tf.Tensor4D>(POSTERIZE, { images: x, bits }));
+    return identityGradient(images, (x) => hostKernelOr(POSTERIZE, { inputs: { images: x, bits }, elementwise: images.size }, () => posterizeLevels(x, bits)));
   });
 }
 
 /** `posterize` from tf ops, for backends without the host kernel. */
 export function posterizeComposite(images: tf.Tensor4D, bitsDropped: tf.Tensor1D): tf.Tensor4D {
   return tf.tidy(() => {
-    const step = perSample(tf.pow(2, tf.floor(stopGradient(bitsDropped))) as tf.Tensor1D);
-    return identityGradient(images, (x) => {
-      const levels = tf.floor(tf.clipByValue(x, 0, 255));
-      return tf.mul(tf.floor(tf.div(levels, step)), step);
-    });
+    const bits = stopGradient(bitsDropped);
+    return identityGradient(images, (x) => posterizeLevels(x, bits));
   });
+}
+
+/** The posterized levels (no gradient of their own: posterize gives it the identity). */
+function posterizeLevels(x: tf.Tensor4D, bits: tf.Tensor1D): tf.Tensor4D {
+  const step = perSample(tf.pow(2, tf.floor(bits)) as tf.Tensor1D);
+  return tf.mul(tf.floor(tf.div(tf.floor(tf.clipByValue(x, 0, 255)), step)), step) as tf.Tensor4D;
 }
 
 /** ImageOps.invert: 255 - v. */

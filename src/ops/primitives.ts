@@ -6,9 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's CommonJS build registers no gradients; the operators are meant to be differentiated.
-import '../backend/gradients';
-import { hasHostKernel, runKernel } from './kernels/host';
-import { type BlocksAttrs, CONCAT_ROWS, GATHER_BLOCKS, GATHER_ROWS, SCATTER_BLOCKS, SPLIT_ROWS, type SplitRowsAttrs, scatterBlocksInputs } from './kernels/rows';
+import '../engine/gradients';
+import { hostKernelOr } from '../engine/host-kernels';
+import { type BlocksAttrs, CONCAT_ROWS, GATHER_BLOCKS, GATHER_ROWS, SCATTER_BLOCKS, SPLIT_ROWS, type SplitRowsAttrs, scatterBlocksInputs } from './kernels';
 
 const stopGradientOp = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
   value: tf.clone(inputs[0] as tf.Tensor),
@@ -83,11 +83,10 @@ export function gatherRows<T extends tf.Tensor>(params: T, indices: tf.Tensor1D)
   return tf.tidy(() => {
     const [rows, ...rest] = params.shape;
     const width = rest.reduce((a, b) => a * b, 1);
-    if (hasHostKernel(GATHER_ROWS) && (params.dtype === 'float32' || params.dtype === 'int32')) {
-      const gathered = runKernel<tf.Tensor>(GATHER_ROWS, { params: tf.reshape(params, [rows!, width]), indices: tf.cast(indices, 'int32') });
-      return tf.reshape(gathered, [indices.shape[0], ...rest]) as T;
-    }
-    return gatherRowsComposite(params, indices);
+    const hostable = params.dtype === 'float32' || params.dtype === 'int32';
+    const composite = () => tf.reshape(gatherRowsComposite(params, indices), [indices.shape[0], width]);
+    const gathered = hostKernelOr(GATHER_ROWS, { inputs: () => ({ params: tf.reshape(params, [rows!, width]), indices: tf.cast(indices, 'int32') }), when: hostable }, composite);
+    return tf.reshape(gathered, [indices.shape[0], ...rest]) as T;
   });
 }
 
@@ -114,17 +113,15 @@ export function gatherRowsComposite<T extends tf.Tensor>(params: T, indices: tf.
 
 /** tf.split(x, sizes, 0): consecutive blocks of rows; a host kernel (a copy each) on cpu and wasm. */
 export function splitRows<T extends tf.Tensor>(x: T, sizes: number[]): T[] {
-  if (!hasHostKernel(SPLIT_ROWS) || (x.dtype !== 'float32' && x.dtype !== 'int32')) return tf.split(x, sizes, 0) as T[];
   const attrs: SplitRowsAttrs = { sizes };
-  return runKernel<T[]>(SPLIT_ROWS, { x }, attrs as unknown as tf.NamedAttrMap);
+  return hostKernelOr(SPLIT_ROWS, { inputs: { x }, attrs, when: x.dtype === 'float32' || x.dtype === 'int32' }, () => tf.split(x, sizes, 0) as T[]);
 }
 
 /** tf.concat(parts, 0); a host kernel (one copy, a split for the gradient) on cpu and wasm. */
 export function concatRows<T extends tf.Tensor>(parts: T[]): T {
   const sameDtype = parts.every((p) => p.dtype === parts[0]?.dtype && (p.dtype === 'float32' || p.dtype === 'int32'));
-  if (!hasHostKernel(CONCAT_ROWS) || parts.length < 2 || !sameDtype) return tf.concat(parts, 0) as T;
   // The blocks go in as an array, as tf.concat passes them: the gradient saves them all.
-  return runKernel<T>(CONCAT_ROWS, parts as unknown as tf.NamedTensorMap);
+  return hostKernelOr(CONCAT_ROWS, { inputs: parts as unknown as tf.NamedTensorMap, when: parts.length >= 2 && sameDtype }, () => tf.concat(parts, 0) as T);
 }
 
 /**
@@ -134,9 +131,8 @@ export function concatRows<T extends tf.Tensor>(parts: T[]): T {
 export function gatherBlocks<T extends tf.Tensor>(x: T, order: Int32Array, sizes: number[]): T[] {
   return tf.tidy(() => {
     const permutation = tf.tensor1d(order, 'int32');
-    if (!hasHostKernel(GATHER_BLOCKS) || (x.dtype !== 'float32' && x.dtype !== 'int32')) return splitRows(gatherRows(x, permutation), sizes);
     const attrs: BlocksAttrs = { sizes };
-    return runKernel<T[]>(GATHER_BLOCKS, { x, order: permutation }, attrs as unknown as tf.NamedAttrMap);
+    return hostKernelOr(GATHER_BLOCKS, { inputs: { x, order: permutation }, attrs, when: x.dtype === 'float32' || x.dtype === 'int32' }, () => splitRows(gatherRows(x, permutation), sizes));
   });
 }
 
@@ -147,14 +143,14 @@ export function gatherBlocks<T extends tf.Tensor>(x: T, order: Int32Array, sizes
 export function scatterBlocks<T extends tf.Tensor>(blocks: T[], order: Int32Array): T {
   return tf.tidy(() => {
     const sameDtype = blocks.every((p) => p.dtype === blocks[0]?.dtype && (p.dtype === 'float32' || p.dtype === 'int32'));
-    if (!hasHostKernel(SCATTER_BLOCKS) || blocks.length === 0 || !sameDtype) {
+    const composite = (): T => {
       const inverse = new Int32Array(order.length);
       order.forEach((row, position) => {
         inverse[row] = position;
       });
       return gatherRows(concatRows(blocks), tf.tensor1d(inverse, 'int32'));
-    }
-    return runKernel<T>(SCATTER_BLOCKS, scatterBlocksInputs(blocks, tf.tensor1d(order, 'int32')));
+    };
+    return hostKernelOr(SCATTER_BLOCKS, { inputs: () => scatterBlocksInputs(blocks, tf.tensor1d(order, 'int32')), when: blocks.length > 0 && sameDtype }, composite);
   });
 }
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { applyPerSample, OPS, stopGradient, straightThroughMagnitude } from '../ops';
 import { isAffineOp } from '../ops/geometric';
 import type { OpName } from '../ops/names';
-import type { PolicySnapshot } from '../search/record';
+import type { PolicySnapshot } from './snapshot';
 import { Rng } from '../util/rng';
 import { resolveSettings } from '../util/settings';
 import { checkPolicySettings, draPolicySettingsSchema, policyOps, type DraPolicySettings } from './config';

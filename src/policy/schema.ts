@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DRA_OP_NAMES, isOpName, type OpName } from '../ops/names';
-import type { PolicySnapshot } from '../search/record';
+import type { PolicySnapshot } from './snapshot';
 
 export const POLICY_FORMAT = 'dralab.policy';
 /**

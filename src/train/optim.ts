@@ -5,8 +5,10 @@
  * AdamW, the frameworks the DRA figures were produced with.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hasHostKernel, runKernel } from '../ops/kernels/host';
-import { SGD_UPDATE, type SgdUpdateAttrs } from './sgd-kernel';
+import { hostKernelOr, registerHostKernels } from '../engine/host-kernels';
+import { SGD_KERNELS, SGD_UPDATE, type SgdUpdateAttrs } from './sgd-kernel';
+
+registerHostKernels(SGD_KERNELS);
 
 /** A snapshot of an optimiser: plain numbers plus slot tensors owned by the holder. */
 export interface OptimizerState {
@@ -139,19 +141,24 @@ export class SGD extends SlotOptimizer {
   protected update(variables: readonly tf.Variable[], grads: readonly tf.Tensor[]): { params: tf.Tensor[]; slots: tf.Tensor[] } {
     const lr = this.learningRate;
     const wd = this.weightDecay;
-    if (hasHostKernel(SGD_UPDATE) && variables.every((v, i) => v.dtype === 'float32' && grads[i]!.dtype === 'float32')) {
-      const inputs: tf.NamedTensorMap = {};
-      variables.forEach((p, i) => {
-        inputs[`p${i}`] = p;
-        inputs[`g${i}`] = grads[i]!;
-        if (this.momentum > 0) inputs[`b${i}`] = this.slots[i]!;
-      });
-      const attrs: SgdUpdateAttrs = { count: variables.length, learningRate: lr, momentum: this.momentum, nesterov: this.nesterov, weightDecay: wd, decoupledWeightDecay: this.decoupledWeightDecay };
-      const result = runKernel<tf.Tensor | tf.Tensor[]>(SGD_UPDATE, inputs, attrs as unknown as tf.NamedAttrMap);
-      // The engine unwraps a single output.
-      const out = Array.isArray(result) ? result : [result];
-      return { params: out.slice(0, variables.length), slots: out.slice(variables.length) };
-    }
+    const inputs: tf.NamedTensorMap = {};
+    variables.forEach((p, i) => {
+      inputs[`p${i}`] = p;
+      inputs[`g${i}`] = grads[i]!;
+      if (this.momentum > 0) inputs[`b${i}`] = this.slots[i]!;
+    });
+    const attrs: SgdUpdateAttrs = { count: variables.length, learningRate: lr, momentum: this.momentum, nesterov: this.nesterov, weightDecay: wd, decoupledWeightDecay: this.decoupledWeightDecay };
+    const when = variables.every((v, i) => v.dtype === 'float32' && grads[i]!.dtype === 'float32');
+    // The engine unwraps a single output; the composite returns the same flat list.
+    const result = hostKernelOr<tf.Tensor | tf.Tensor[]>(SGD_UPDATE, { inputs, attrs, when }, () => this.compositeUpdate(variables, grads));
+    const out = Array.isArray(result) ? result : [result];
+    return { params: out.slice(0, variables.length), slots: out.slice(variables.length) };
+  }
+
+  /** The update from tf ops, for backends without the host kernel: parameters, then momentum slots. */
+  private compositeUpdate(variables: readonly tf.Variable[], grads: readonly tf.Tensor[]): tf.Tensor[] {
+    const lr = this.learningRate;
+    const wd = this.weightDecay;
     const params: tf.Tensor[] = [];
     const slots: tf.Tensor[] = [];
     variables.forEach((p, i) => {
@@ -167,7 +174,7 @@ export class SGD extends SlotOptimizer {
       }
       params.push(tf.sub(base, tf.mul(direction, lr)));
     });
-    return { params, slots };
+    return [...params, ...slots];
   }
 }
 

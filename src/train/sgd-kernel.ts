@@ -11,7 +11,7 @@
  * momentum > 0). Outputs: the new parameters, then the new buffers.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { registerHostKernel, runOnHost } from '../ops/kernels/host';
+import { runOnHost, type HostKernel } from '../engine/host-kernels';
 
 export const SGD_UPDATE = 'DraSgdUpdate';
 
@@ -75,4 +75,5 @@ const sgdUpdateKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   });
 };
 
-registerHostKernel(SGD_UPDATE, sgdUpdateKernel);
+/** The optimiser update as a host kernel (registered by ./optim). */
+export const SGD_KERNELS: readonly HostKernel[] = [{ kernelName: SGD_UPDATE, kernelFunc: sgdUpdateKernel }];

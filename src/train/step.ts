@@ -5,7 +5,7 @@
  * the search's model half both take their steps here.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../backend/gradients';
+import '../engine/gradients';
 import type { Model, StateUpdate } from '../models/types';
 import type { Rng } from '../util/rng';
 import { accuracy, clipByGlobalNorm, crossEntropy } from './losses';

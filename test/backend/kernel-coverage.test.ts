@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel } from '../../src/models';
-import { hasHostKernel, setHostKernelsEnabled } from '../../src/ops/kernels/host';
+import { hasHostKernel, setHostKernelsEnabled } from '../../src/engine/host-kernels';
 import { ALL_OP_NAMES } from '../../src/ops';
 import { LAYER_PASS } from '../../src/ops/kernels/layer-pass';
 import { applyLayers } from '../../src/ops/layers';

@@ -14,7 +14,7 @@ import { releaseWebgpu, softwareVulkanEnvFile } from '../../src/backend/webgpu';
 import { createModel } from '../../src/models';
 import { SGD } from '../../src/train/optim';
 import { trainStep } from '../../src/train/step';
-import { setHostKernelsEnabled } from '../../src/ops/kernels/host';
+import { setHostKernelsEnabled } from '../../src/engine/host-kernels';
 import { Rng } from '../../src/util/rng';
 import { maxAbsDiff } from '../helpers/compare';
 

@@ -30,7 +30,7 @@ import { selectBackend, type BackendReport } from '../../src/backend/select';
 import { releaseWebgpu, softwareVulkanEnvFile } from '../../src/backend/webgpu';
 import { loadDataset } from '../../src/data';
 import type { Dataset } from '../../src/data/types';
-import { setHostKernelsEnabled } from '../../src/ops/kernels/host';
+import { setHostKernelsEnabled } from '../../src/engine/host-kernels';
 import { DRA_OP_NAMES } from '../../src/ops/names';
 import type { AugmentTrace } from '../../src/policy/dra';
 import { resolveSearchConfig } from '../../src/search/config';

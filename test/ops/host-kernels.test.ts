@@ -11,7 +11,7 @@ import { affineWarp, affineWarpComposite, type AffineRows } from '../../src/ops/
 import { BLEND, GRAYSCALE, SMOOTH } from '../../src/ops/kernels/blend';
 import { autoContrast, autoContrastComposite, equalize, equalizeComposite } from '../../src/ops/histogram';
 import { AUTO_CONTRAST, EQUALIZE } from '../../src/ops/kernels/histogram';
-import { WASM_ELEMENTWISE_MIN_ELEMENTS, hasHostKernel, preferHostKernel, runKernel } from '../../src/ops/kernels/host';
+import { WASM_ELEMENTWISE_MIN_ELEMENTS, hasHostKernel, preferHostKernel, runKernel } from '../../src/engine/host-kernels';
 import { CONCAT_ROWS, GATHER_BLOCKS, GATHER_ROWS, SCATTER_BLOCKS, SPLIT_ROWS } from '../../src/ops/kernels/rows';
 import { concatRows, gatherBlocks, gatherRows, gatherRowsComposite, scatterBlocks, splitRows } from '../../src/ops/primitives';
 import { AFFINE_WARP } from '../../src/ops/kernels/warp';

@@ -225,8 +225,15 @@ describe('applyLayers: bad plans', () => {
 
 describe('the compiled Sharpness: integer SMOOTH levels', () => {
   it('((2t + 13) x 10083) >> 18 is the float ops’ SMOOTH level for every 8-bit total t', () => {
-    // simd-source/levels.ts computes SMOOTH with integer lanes instead of a float division.
+    // simd-source/layer-pass.ts computes SMOOTH with integer lanes instead of a float division.
     const table = smoothTable(true);
     for (let t = 0; t <= MAX_SMOOTH_TOTAL; t++) assert.equal(((2 * t + 13) * 10083) >>> 18, table[t], `total ${t}`);
+  });
+});
+
+describe('the op codes shared by the TypeScript and AssemblyScript passes', () => {
+  it('are each op\'s index in ALL_OP_NAMES (Identity: -1)', async () => {
+    const { OP_CODE } = await import('../../src/ops/kernels/layer-pass');
+    for (const name of ALL_OP_NAMES) assert.equal(OP_CODE[name], name === 'Identity' ? -1 : ALL_OP_NAMES.indexOf(name), name);
   });
 });

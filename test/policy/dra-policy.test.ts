@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select';
-import '../../src/backend/gradients';
+import '../../src/engine/gradients';
 import { DraPolicy } from '../../src/policy/dra';
 import { DRA_OP_NAMES } from '../../src/ops/names';
 import { Rng } from '../../src/util/rng';

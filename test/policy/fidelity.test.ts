@@ -11,7 +11,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select';
-import '../../src/backend/gradients';
+import '../../src/engine/gradients';
 import { applyOp, DRA_OP_NAMES } from '../../src/ops';
 import { autoContrast, autoContrastComposite } from '../../src/ops/histogram';
 import { applyLayers, applyLayersComposite } from '../../src/ops/layers';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select';
-import { setHostKernelsEnabled } from '../../src/ops/kernels/host';
+import { setHostKernelsEnabled } from '../../src/engine/host-kernels';
 import { loadDataset } from '../../src/data';
 import { resolveSearchConfig } from '../../src/search/config';
 import { DraSearch } from '../../src/search/search';

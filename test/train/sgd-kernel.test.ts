@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { hasHostKernel, runKernel, setHostKernelsEnabled } from '../../src/ops/kernels/host';
+import { hasHostKernel, runKernel, setHostKernelsEnabled } from '../../src/engine/host-kernels';
 import { SGD, type SgdOptions } from '../../src/train/optim';
 import { SGD_UPDATE } from '../../src/train/sgd-kernel';
 import { Rng } from '../../src/util/rng';

@@ -13,8 +13,8 @@
  * bit for bit; gradients agree up to the order of float additions.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { HostArray } from './host';
-import { clamp255, inside255, registerHostKernel, runOnHost } from './host';
+import type { HostArray } from '../../engine/host-kernels';
+import { clamp255, inside255, runOnHost, type HostKernel } from '../../engine/host-kernels';
 import { simdKernels } from './simd';
 
 export const BLEND = 'DraBlend';
@@ -290,11 +290,14 @@ const grayscaleKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out!;
 };
 
-registerHostKernel(BLEND, blendKernel);
-registerHostKernel(GRAYSCALE, grayscaleKernel);
-registerHostKernel(BLEND_GRAD, blendGradKernel);
-registerHostKernel(SMOOTH, smoothKernel);
-registerHostKernel(SMOOTH_GRAD, smoothGradKernel);
+/** This file's host kernels (registered in ./index.ts). */
+export const BLEND_KERNELS: readonly HostKernel[] = [
+  { kernelName: BLEND, kernelFunc: blendKernel },
+  { kernelName: GRAYSCALE, kernelFunc: grayscaleKernel },
+  { kernelName: BLEND_GRAD, kernelFunc: blendGradKernel },
+  { kernelName: SMOOTH, kernelFunc: smoothKernel },
+  { kernelName: SMOOTH_GRAD, kernelFunc: smoothGradKernel },
+];
 
 if (tf.getGradient(BLEND) === undefined) {
   tf.registerGradient({

@@ -10,8 +10,8 @@
  *   gradients split it (the official DRA ops are TensorFlow's).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { HostArray } from './host';
-import { registerHostKernel, runOnHost } from './host';
+import type { HostArray } from '../../engine/host-kernels';
+import { runOnHost, type HostKernel } from '../../engine/host-kernels';
 
 export const EQUALIZE = 'DraEqualize';
 export const AUTO_CONTRAST = 'DraAutoContrast';
@@ -177,9 +177,12 @@ const autoContrastGradKernel: tf.KernelFunc = ({ inputs, backend }) => {
   return out!;
 };
 
-registerHostKernel(EQUALIZE, equalizeKernel);
-registerHostKernel(AUTO_CONTRAST, autoContrastKernel);
-registerHostKernel(AUTO_CONTRAST_GRAD, autoContrastGradKernel);
+/** This file's host kernels (registered in ./index.ts). */
+export const HISTOGRAM_KERNELS: readonly HostKernel[] = [
+  { kernelName: EQUALIZE, kernelFunc: equalizeKernel },
+  { kernelName: AUTO_CONTRAST, kernelFunc: autoContrastKernel },
+  { kernelName: AUTO_CONTRAST_GRAD, kernelFunc: autoContrastGradKernel },
+];
 
 if (tf.getGradient(AUTO_CONTRAST) === undefined) {
   tf.registerGradient({

@@ -1,7 +1,7 @@
 /**
  * `DraLayerPass`: a frozen policy's layers over a batch in one host kernel, image by
- * image in 8-bit levels: the compiled loops of simd-source/levels.ts where the module
- * loads, else the JavaScript ones of levels8.ts (the same levels bit for bit). Inputs: images [N,H,W,C] (read as floor(clip(v)));
+ * image in 8-bit levels: the compiled loops of simd-source/layer-pass.ts where the module
+ * loads, else the JavaScript ones of layer-pass-ops.ts (the same levels bit for bit). Inputs: images [N,H,W,C] (read as floor(clip(v)));
  * opIndex int32 [L,N] (index into the `ops` attribute, -1 = the layer skips the sample);
  * argument [L,K,N], every op's argument for every sample (K = ops.length); matrix
  * [L,K,N,6], the affine ops' coefficients (zeros for the others); centre [L,N,2],
@@ -13,10 +13,11 @@
  * its block, puts the batch back in order and quantizes, once per layer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type HostArray, type OutputSpec, registerHostKernel, runOnHost } from './host';
+import { type HostArray, type OutputSpec, runOnHost, type HostKernel } from '../../engine/host-kernels';
 import { type LayerPassArrays, simdKernels } from './simd';
-import { ALL_OP_NAMES, type OpName } from '../names';
-import { LEVEL_OPS, type LevelCall, type LevelOp, readLevels } from './levels8';
+import type { OpName } from '../names';
+import * as CODES from './op-codes';
+import { LEVEL_OPS, type LevelCall, type LevelOp, readLevels } from './layer-pass-ops';
 
 export const LAYER_PASS = 'DraLayerPass';
 
@@ -30,7 +31,28 @@ const f32 = Math.fround;
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-/** Scratch bytes of the compiled pass for images of `size` levels (simd-source/levels.ts's layout). */
+/** Each op's code in the compiled pass (the shared table ./op-codes). */
+export const OP_CODE: Readonly<Record<OpName, number>> = {
+  ShearX: CODES.SHEAR_X,
+  ShearY: CODES.SHEAR_Y,
+  TranslateX: CODES.TRANSLATE_X,
+  TranslateY: CODES.TRANSLATE_Y,
+  Rotate: CODES.ROTATE,
+  Brightness: CODES.BRIGHTNESS,
+  Color: CODES.COLOR,
+  Sharpness: CODES.SHARPNESS,
+  Contrast: CODES.CONTRAST,
+  Cutout: CODES.CUTOUT,
+  Solarize: CODES.SOLARIZE,
+  Posterize: CODES.POSTERIZE,
+  Equalize: CODES.EQUALIZE,
+  AutoContrast: CODES.AUTO_CONTRAST,
+  Invert: CODES.INVERT,
+  SolarizeAdd: CODES.SOLARIZE_ADD,
+  Identity: CODES.IDENTITY,
+};
+
+/** Scratch bytes of the compiled pass for images of `size` levels (simd-source/layer-pass.ts's layout). */
 export const LAYER_PASS_WORK_BYTES = (size: number): number => 2 * align16(size + 16) + 3 * 256 + 6 * 256 * 4;
 
 let buffers: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
@@ -78,7 +100,7 @@ const layerPassKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     let firstNaN = -1;
     if (simd) {
       const codes = (work as Int32Array).subarray(work!.length - k);
-      ops.forEach((name, i) => (codes[i] = name === 'Identity' ? -1 : ALL_OP_NAMES.indexOf(name)));
+      ops.forEach((name, i) => (codes[i] = OP_CODE[name]));
       const arrays = { images: x, plan, args, mats, centres, codes, out: y, work } as LayerPassArrays;
       firstNaN = simd.layerPass(arrays, images.shape, layers, bilinear, f32(fill));
     } else {
@@ -89,7 +111,7 @@ const layerPassKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out!;
 };
 
-/** The pass with levels8.ts's loops (where the compiled module is unavailable); returns -1 or the first image holding a NaN. */
+/** The pass with layer-pass-ops.ts's loops (where the compiled module is unavailable); returns -1 or the first image holding a NaN. */
 function passInJavaScript(
   x: HostArray, plan: HostArray, args: HostArray, mats: HostArray, centres: HostArray, y: HostArray,
   impls: readonly LevelOp[], identity: readonly boolean[], shape: readonly [number, number, number, number], layers: number, bilinear: boolean, fill: number,
@@ -118,4 +140,7 @@ function passInJavaScript(
   return -1;
 }
 
-registerHostKernel(LAYER_PASS, layerPassKernel);
+/** This file's host kernels (registered in ./index.ts). */
+export const LAYER_PASS_KERNELS: readonly HostKernel[] = [
+  { kernelName: LAYER_PASS, kernelFunc: layerPassKernel },
+];

@@ -16,8 +16,8 @@
  * its float32 sums are exact selections here.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { HostArray } from './host';
-import { registerHostKernel, runOnHost } from './host';
+import type { HostArray } from '../../engine/host-kernels';
+import { runOnHost, type HostKernel } from '../../engine/host-kernels';
 
 export const CUTOUT = 'DraCutout';
 export const SOLARIZE = 'DraSolarize';
@@ -166,12 +166,15 @@ const posterizeKernel: tf.KernelFunc = ({ inputs, backend }) => {
   return out!;
 };
 
-registerHostKernel(CUTOUT, cutoutKernel);
-registerHostKernel(SOLARIZE, solarizeKernel);
-registerHostKernel(SOLARIZE_GRAD, solarizeGradKernel);
-registerHostKernel(SOLARIZE_ADD, solarizeAddKernel);
-registerHostKernel(SOLARIZE_ADD_GRAD, solarizeAddGradKernel);
-registerHostKernel(POSTERIZE, posterizeKernel);
+/** This file's host kernels (registered in ./index.ts). */
+export const POINTWISE_KERNELS: readonly HostKernel[] = [
+  { kernelName: CUTOUT, kernelFunc: cutoutKernel },
+  { kernelName: SOLARIZE, kernelFunc: solarizeKernel },
+  { kernelName: SOLARIZE_GRAD, kernelFunc: solarizeGradKernel },
+  { kernelName: SOLARIZE_ADD, kernelFunc: solarizeAddKernel },
+  { kernelName: SOLARIZE_ADD_GRAD, kernelFunc: solarizeAddGradKernel },
+  { kernelName: POSTERIZE, kernelFunc: posterizeKernel },
+];
 
 if (tf.getGradient(CUTOUT) === undefined) {
   tf.registerGradient({

@@ -8,7 +8,7 @@
  * `DraConcatRows` (tf.concat along axis 0) is the converse pair.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerHostKernel, runOnHost } from './host';
+import { runOnHost, type HostKernel } from '../../engine/host-kernels';
 
 export const GATHER_ROWS = 'DraGatherRows';
 export const SCATTER_ROWS = 'DraScatterRows';
@@ -97,8 +97,6 @@ const concatKernel: tf.KernelFunc = ({ inputs, backend }) => {
   return out!;
 };
 
-registerHostKernel(GATHER_ROWS, gatherKernel);
-registerHostKernel(CONCAT_ROWS, concatKernel);
 
 if (tf.getGradient(CONCAT_ROWS) === undefined) {
   tf.registerGradient({
@@ -111,7 +109,6 @@ if (tf.getGradient(CONCAT_ROWS) === undefined) {
     },
   });
 }
-registerHostKernel(SPLIT_ROWS, splitKernel);
 
 if (tf.getGradient(SPLIT_ROWS) === undefined) {
   tf.registerGradient({
@@ -119,7 +116,6 @@ if (tf.getGradient(SPLIT_ROWS) === undefined) {
     gradFunc: (dy) => ({ x: () => tf.concat(Array.isArray(dy) ? dy : [dy], 0) }),
   });
 }
-registerHostKernel(SCATTER_ROWS, scatterKernel);
 
 if (tf.getGradient(GATHER_ROWS) === undefined) {
   tf.registerGradient({
@@ -213,8 +209,6 @@ const scatterBlocksKernel: tf.KernelFunc = ({ inputs, backend }) => {
   return out!;
 };
 
-registerHostKernel(GATHER_BLOCKS, gatherBlocksKernel);
-registerHostKernel(SCATTER_BLOCKS, scatterBlocksKernel);
 
 /** Inputs of `DraScatterBlocks`: an array of the blocks followed by the permutation (the gradient saves them all). */
 export function scatterBlocksInputs(blocks: readonly tf.Tensor[], order: tf.Tensor): tf.NamedTensorMap {
@@ -250,3 +244,13 @@ if (tf.getGradient(SCATTER_BLOCKS) === undefined) {
     },
   });
 }
+
+/** This file's host kernels (registered in ./index.ts). */
+export const ROWS_KERNELS: readonly HostKernel[] = [
+  { kernelName: GATHER_ROWS, kernelFunc: gatherKernel },
+  { kernelName: CONCAT_ROWS, kernelFunc: concatKernel },
+  { kernelName: SPLIT_ROWS, kernelFunc: splitKernel },
+  { kernelName: SCATTER_ROWS, kernelFunc: scatterKernel },
+  { kernelName: GATHER_BLOCKS, kernelFunc: gatherBlocksKernel },
+  { kernelName: SCATTER_BLOCKS, kernelFunc: scatterBlocksKernel },
+];

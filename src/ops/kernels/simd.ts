@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HostArray } from './host';
+import type { HostArray } from '../../engine/host-kernels';
 
 /** Where `npm run build` writes the compiled module (relative to dist/src/ops/kernels). */
 export const SIMD_MODULE_PATH = join(__dirname, '..', '..', '..', 'wasm', 'dralab-kernels.wasm');

@@ -8,8 +8,8 @@
  * order of float additions in the backward pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { HostArray } from './host';
-import { registerHostKernel, runOnHost } from './host';
+import type { HostArray } from '../../engine/host-kernels';
+import { runOnHost, type HostKernel } from '../../engine/host-kernels';
 import { simdKernels } from './simd';
 
 export const AFFINE_WARP = 'DraAffineWarp';
@@ -175,8 +175,11 @@ const backwardKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   );
 };
 
-registerHostKernel(AFFINE_WARP, forwardKernel);
-registerHostKernel(AFFINE_WARP_GRAD, backwardKernel);
+/** This file's host kernels (registered in ./index.ts). */
+export const WARP_KERNELS: readonly HostKernel[] = [
+  { kernelName: AFFINE_WARP, kernelFunc: forwardKernel },
+  { kernelName: AFFINE_WARP_GRAD, kernelFunc: backwardKernel },
+];
 
 if (tf.getGradient(AFFINE_WARP) === undefined) {
   tf.registerGradient({

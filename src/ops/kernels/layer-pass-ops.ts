@@ -7,8 +7,8 @@
  * per channel) and then look every element up: one byte read and one byte written per
  * element, where the float ops take tens of float passes over the batch.
  */
-import type { HostArray } from './host';
-import { clamp255 } from './host';
+import type { HostArray } from '../../engine/host-kernels';
+import { clamp255 } from '../../engine/host-kernels';
 import { LUMA, smoothTable } from './blend';
 import { equalizeTable } from './histogram';
 import { solarizeAddValue, squareSpan } from './pointwise';

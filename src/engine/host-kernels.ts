@@ -102,11 +102,49 @@ export function inside255(v: number): number {
   return ((v >= 0) as unknown as number) & ((v <= 255) as unknown as number);
 }
 
-/** Registers `kernelFunc` as `kernelName` on every host backend (once). */
-export function registerHostKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
-  for (const backendName of HOST_BACKENDS) {
-    if (tf.getKernel(kernelName, backendName) === undefined) tf.registerKernel({ kernelName, backendName, kernelFunc });
+/** A host kernel: its name and the loop that computes it on a host backend. */
+export interface HostKernel {
+  kernelName: string;
+  kernelFunc: tf.KernelFunc;
+}
+
+/**
+ * The one registration point: registers each kernel on every host backend (once). The
+ * ops register theirs in src/ops/kernels/index.ts, training its optimiser update in
+ * src/train/optim.ts.
+ */
+export function registerHostKernels(kernels: readonly HostKernel[]): void {
+  for (const { kernelName, kernelFunc } of kernels) {
+    for (const backendName of HOST_BACKENDS) {
+      if (tf.getKernel(kernelName, backendName) === undefined) tf.registerKernel({ kernelName, backendName, kernelFunc });
+    }
   }
+}
+
+export interface HostCall {
+  /** The kernel's inputs; a function when building them is itself work (stacking, casts). */
+  inputs: tf.NamedTensorMap | (() => tf.NamedTensorMap);
+  attrs?: object;
+  /** Further conditions of the host path (dtypes, non-empty lists); default true. */
+  when?: boolean;
+  /**
+   * For short elementwise ops: the element count, so wasm keeps its SIMD kernels on
+   * large tensors (see preferHostKernel).
+   */
+  elementwise?: number;
+}
+
+/**
+ * The one dispatch helper: runs `kernelName` where a host kernel is registered for the
+ * active backend (and the call qualifies), else `composite()`, the same op from ordinary
+ * tf ops that every other backend (tfjs-node, WebGPU) runs. Wrap in tf.tidy when
+ * `inputs` builds tensors.
+ */
+export function hostKernelOr<T extends tf.Tensor | tf.Tensor[]>(kernelName: string, call: HostCall, composite: () => T): T {
+  const host = call.elementwise !== undefined ? preferHostKernel(kernelName, call.elementwise) : hasHostKernel(kernelName);
+  if (!host || call.when === false) return composite();
+  const inputs = typeof call.inputs === 'function' ? call.inputs() : call.inputs;
+  return runKernel<T>(kernelName, inputs, (call.attrs ?? {}) as unknown as tf.NamedAttrMap);
 }
 
 let enabled = true;

@@ -1,5 +1,5 @@
 // AssemblyScript: the 8-bit layer pass (DraLayerPass) compiled to WebAssembly, the loops of
-// src/ops/kernels/levels8.ts and layer-pass.ts, which it must match bit for bit. Every
+// src/ops/kernels/layer-pass-ops.ts and layer-pass.ts, which it must match bit for bit. Every
 // float operation is single precision in the JavaScript loops' order (they round with
 // Math.fround after each step); wasm has no fused multiply-add, so the results agree.
 //
@@ -7,23 +7,7 @@
 // as two image buffers of align16(size + 16) bytes, three 256-byte tables and six
 // 256-entry i32 histograms (LAYER_PASS_WORK_BYTES in layer-pass.ts).
 
-// Op codes: the order of ALL_OP_NAMES in src/ops/names.ts.
-const SHEAR_X = 0;
-const SHEAR_Y = 1;
-const TRANSLATE_X = 2;
-const TRANSLATE_Y = 3;
-const ROTATE = 4;
-const BRIGHTNESS = 5;
-const COLOR = 6;
-const SHARPNESS = 7;
-const CONTRAST = 8;
-const CUTOUT = 9;
-const SOLARIZE = 10;
-const POSTERIZE = 11;
-const EQUALIZE = 12;
-const AUTO_CONTRAST = 13;
-const INVERT = 14;
-const SOLARIZE_ADD = 15;
+import { SHEAR_X, SHEAR_Y, TRANSLATE_X, TRANSLATE_Y, ROTATE, BRIGHTNESS, COLOR, SHARPNESS, CONTRAST, CUTOUT, SOLARIZE, POSTERIZE, EQUALIZE, AUTO_CONTRAST, INVERT, SOLARIZE_ADD } from '../op-codes';
 
 const LUMA_R: f32 = 19595.0 / 65536.0;
 const LUMA_G: f32 = 38470.0 / 65536.0;
