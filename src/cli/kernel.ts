@@ -22,6 +22,11 @@ function tslabBin(): string {
   return join(dirname(require.resolve('tslab/package.json')), 'bin', 'tslab');
 }
 
+/** The module the kernelspec preloads: dralab's comm layer for tslab (src/notebook/preload.ts). */
+export function kernelPreload(): string {
+  return join(__dirname, '..', 'notebook', 'preload.js');
+}
+
 function python(py: string, code: string): string {
   const r = spawnSync(py, ['-c', code], { encoding: 'utf8' });
   if (r.error) throw new Error(`cannot run ${py}: ${r.error.message}`);
@@ -81,7 +86,8 @@ export function installKernel(options: KernelInstallOptions): string {
   const specPath = join(kernelsDir(options), 'tslab', 'kernel.json');
   if (!existsSync(specPath)) throw new Error(`tslab install reported success but ${specPath} is missing`);
   const spec = JSON.parse(readFileSync(specPath, 'utf8')) as { argv: string[]; env?: Record<string, string> };
-  spec.argv = [process.execPath, tslabBin(), ...spec.argv.slice(1)];
+  // The preload gives the kernel comms (and so ipywidgets) from its first message.
+  spec.argv = [process.execPath, '--require', kernelPreload(), tslabBin(), ...spec.argv.slice(1)];
   spec.env = { ...spec.env, ...kernelEnv(process.env, options.backend) };
   writeFileSync(specPath, `${JSON.stringify(spec, null, 1)}\n`);
   return specPath;

@@ -1,4 +1,4 @@
-/** The kernel side of notebooks: rich outputs for tslab, live dashboards, stop handling. */
+/** The kernel side of notebooks: rich outputs for tslab, comms and widgets, live dashboards, stop handling. */
 export { display, UpdatableOutput } from './display';
 export { figureBundle, plotlyJson, resetPlotly, PLOTLY_MIME, type Displayable, type BundleOptions } from './bundle';
 export { setDisplaySink, inKernel, type DisplaySink, type DisplayContent, type MimeBundle } from './kernel';
@@ -9,3 +9,11 @@ export { show, Dashboard, DASHBOARD_DEFAULTS, type DashboardOptions, type Dashbo
 export { StopSignal, interruptSignal } from './stop';
 export { loadRun, type LoadedRun, type SearchLike, type HistoryLike, type PolicySource } from './shape';
 export { pngDataUri, encodeSamples, galleryData } from './images';
+export { comm, Comm, setCommTransport, deliverToKernel, type CommMessage, type CommTransport, type SendOptions } from './comm';
+export * as widgets from './jupyter-widgets';
+export { installKernelExtension } from './extension';
+
+import { installKernelExtension } from './extension';
+
+// Imported in a tslab kernel (`import 'dralab'`), dralab extends it: comms, widgets, interrupts.
+installKernelExtension();

@@ -41,6 +41,14 @@ interface TslabJupyterModule {
   lastWriteDisplayData: WriteDisplayData | null;
 }
 
+/** The kernel's tslab jupyter module and its file, or null outside tslab. */
+export function tslabJupyter(): { module: TslabJupyterModule & Record<string, unknown>; file: string } | null {
+  const jupyter = findTslabJupyter();
+  return jupyter && jupyterFile ? { module: jupyter as TslabJupyterModule & Record<string, unknown>, file: jupyterFile } : null;
+}
+
+let jupyterFile: string | undefined;
+
 let overrideSink: DisplaySink | undefined;
 let jupyterModule: TslabJupyterModule | null | undefined;
 
@@ -57,8 +65,10 @@ function findTslabJupyter(): TslabJupyterModule | null {
   const publicApi = hook.require('tslab');
   const cached = Object.values(require.cache).find((m) => m?.exports === publicApi);
   if (!cached) return (jupyterModule = null);
-  const candidate = createRequire(cached.filename)('./jupyter') as Partial<TslabJupyterModule>;
+  const requireFromTslab = createRequire(cached.filename);
+  const candidate = requireFromTslab('./jupyter') as Partial<TslabJupyterModule>;
   jupyterModule = 'lastWriteDisplayData' in candidate ? (candidate as TslabJupyterModule) : null;
+  if (jupyterModule) jupyterFile = requireFromTslab.resolve('./jupyter');
   return jupyterModule;
 }
 

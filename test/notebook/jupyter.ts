@@ -81,3 +81,64 @@ export function renderInChromium(htmlFile: string, screenshot: string, scratch: 
   const messages = [...dom.matchAll(/class="dralab-message" style="display: block;[^"]*">([^<]*)</g)].map((m) => m[1]!);
   return { dom, plots, messages };
 }
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Polls `probe` every 100 ms until it gives a value. */
+export async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface LiveServer {
+  baseUrl: string;
+  wsUrl: string;
+  token: string;
+  /** jupyter-server's log so far (for failure messages). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** A real jupyter-server on 127.0.0.1 (random port, token) serving `rootDir`, with the isolated kernel set-up. */
+export async function startJupyterServer(jupyter: JupyterEnv, rootDir: string, extraArgs: string[] = []): Promise<LiveServer> {
+  const { spawn } = await import('node:child_process');
+  const { randomBytes } = await import('node:crypto');
+  const port = await freePort();
+  const token = randomBytes(16).toString('hex');
+  const server = spawn(JUPYTER_SERVER, ['--no-browser', ...(process.getuid?.() === 0 ? ['--allow-root'] : []), '--ServerApp.ip=127.0.0.1', `--ServerApp.port=${port}`, '--ServerApp.port_retries=0', `--ServerApp.token=${token}`, `--ServerApp.root_dir=${rootDir}`, ...extraArgs], { env: jupyter.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const baseUrl = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 60_000;
+  for (let up = false; !up; ) {
+    if (server.exitCode !== null) throw new Error(`jupyter-server exited (${server.exitCode}): ${log.slice(-1500)}`);
+    if (Date.now() > deadline) throw new Error(`jupyter-server did not answer on ${baseUrl}: ${log.slice(-1500)}`);
+    up = await fetch(`${baseUrl}api/status?token=${token}`).then((r) => r.ok, () => false);
+    if (!up) await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${port}/`,
+    token,
+    log: () => log,
+    stop: async () => {
+      server.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 500));
+    },
+  };
+}

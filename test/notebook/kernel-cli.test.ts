@@ -45,8 +45,10 @@ describe('dralab kernel', () => {
       assert.equal(path, join(prefix, 'share/jupyter/kernels/tslab/kernel.json'));
       const spec = JSON.parse(readFileSync(path, 'utf8')) as { argv: string[]; env: Record<string, string>; language: string };
       assert.equal(spec.argv[0], process.execPath);
-      assert.match(spec.argv[1]!, /node_modules\/tslab\/bin\/tslab$/);
-      assert.deepEqual(spec.argv.slice(2), ['kernel', '--config-path', '{connection_file}']);
+      assert.equal(spec.argv[1], '--require');
+      assert.match(spec.argv[2]!, /dist\/src\/notebook\/preload\.js$/);
+      assert.match(spec.argv[3]!, /node_modules\/tslab\/bin\/tslab$/);
+      assert.deepEqual(spec.argv.slice(4), ['kernel', '--config-path', '{connection_file}']);
       assert.equal(spec.env.DRALAB_BACKEND, 'cpu');
       assert.equal(spec.language, 'typescript');
       assert.equal(existsSync(join(prefix, 'share/jupyter/kernels/jslab')), false, 'only the tslab kernel is registered (tslab\'s installer also writes jslab)');

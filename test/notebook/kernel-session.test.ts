@@ -5,33 +5,10 @@
  * step boundary and the next cell works), show an error raised inside a step, continue.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KernelManager, ServerConnection, type Kernel, type KernelMessage } from '@jupyterlab/services';
-import { JUPYTER_SERVER, REPO, isolatedJupyter, jupyterMissing, type JupyterEnv } from './jupyter';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { REPO, isolatedJupyter, jupyterMissing, startJupyterServer, until, type JupyterEnv, type LiveServer } from './jupyter';
 
 type IOPub = KernelMessage.IIOPubMessage;
 
@@ -39,28 +16,15 @@ const missing = jupyterMissing();
 
 describe('a tslab kernel driven through @jupyterlab/services', { skip: missing ?? false, timeout: 240_000 }, () => {
   let jupyter: JupyterEnv;
-  let server: ChildProcess;
+  let server: LiveServer;
   let kernel: Kernel.IKernelConnection;
   let manager: KernelManager;
   const iopub: IOPub[] = [];
 
   before(async () => {
     jupyter = isolatedJupyter();
-    const port = await freePort();
-    const token = randomBytes(16).toString('hex');
-    server = spawn(JUPYTER_SERVER, ['--no-browser', ...(process.getuid?.() === 0 ? ['--allow-root'] : []), '--ServerApp.ip=127.0.0.1', `--ServerApp.port=${port}`, '--ServerApp.port_retries=0', `--ServerApp.token=${token}`, `--ServerApp.root_dir=${join(REPO, 'notebooks')}`], { env: jupyter.env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    const baseUrl = `http://127.0.0.1:${port}/`;
-    let up = false;
-    const deadline = Date.now() + 60_000;
-    while (!up) {
-      if (server.exitCode !== null) throw new Error(`jupyter-server exited (${server.exitCode}): ${log.slice(-1500)}`);
-      if (Date.now() > deadline) throw new Error(`jupyter-server did not answer on ${baseUrl}: ${log.slice(-1500)}`);
-      up = await fetch(`${baseUrl}api/status?token=${token}`).then((r) => r.ok, () => false);
-      if (!up) await new Promise((r) => setTimeout(r, 200));
-    }
-    const serverSettings = ServerConnection.makeSettings({ baseUrl, wsUrl: `ws://127.0.0.1:${port}/`, token, appendToken: true });
+    server = await startJupyterServer(jupyter, join(REPO, 'notebooks'));
+    const serverSettings = ServerConnection.makeSettings({ baseUrl: server.baseUrl, wsUrl: server.wsUrl, token: server.token, appendToken: true });
     manager = new KernelManager({ serverSettings });
     await manager.ready;
     kernel = await manager.startNew({ name: 'tslab' });
@@ -76,8 +40,7 @@ describe('a tslab kernel driven through @jupyterlab/services', { skip: missing ?
       // the server is stopped below either way
     }
     manager?.dispose();
-    server?.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
+    await server?.stop();
     jupyter?.cleanup();
   });
 
