@@ -42,7 +42,7 @@ export interface AugmentTrace {
 }
 
 export class DraPolicy {
-  readonly config: DraPolicyConfig;
+  private settings: DraPolicyConfig;
   /** Selecting weights [D, K]. */
   readonly weights: tf.Variable;
   /** Magnitude means [D, K], clipped to [0, magnitudeScale]. */
@@ -58,7 +58,7 @@ export class DraPolicy {
   private host: { weights: Float32Array; mu: Float32Array; sigma: Float32Array };
 
   constructor(config: Partial<DraPolicyConfig> = {}) {
-    this.config = resolveSettings('DRA policy settings', draPolicySettingsSchema, config, checkPolicySettings);
+    this.settings = resolveSettings('DRA policy settings', draPolicySettingsSchema, config, checkPolicySettings);
     const { depth, ops } = this.config;
     const shape: [number, number] = [depth, ops.length];
     this.weights = tf.variable(tf.fill(shape, this.config.initialWeight), this.config.learnWeights, undefined, 'float32');
@@ -81,6 +81,16 @@ export class DraPolicy {
   /** The host copies of w, mu, sigma, each [D * K] row-major. */
   values(): { weights: Float32Array; mu: Float32Array; sigma: Float32Array } {
     return this.host;
+  }
+
+  get config(): Readonly<DraPolicyConfig> {
+    return this.settings;
+  }
+
+  /** Changes the Gumbel-softmax temperature for the draws that follow (a search does so between steps). */
+  setTemperature(temperature: number): void {
+    if (!(temperature > 0 && Number.isFinite(temperature))) throw new Error(`temperature must be > 0, got ${temperature}`);
+    this.settings = { ...this.settings, temperature };
   }
 
   get depth(): number {

@@ -120,3 +120,15 @@ export function datasetOptions(config: SearchConfig): { seed: number; trainCount
     ...(config.testCount !== undefined ? { testCount: config.testCount } : {}),
   };
 }
+
+/**
+ * Crop and flip follow the official pipeline unless the dataset's labels depend on left
+ * and right (then they are off, and the note says why); the resolved value is what the
+ * run records and resumes with.
+ */
+export function resolveCropFlip(config: SearchConfig, dataset: { spec: string; flipChangesLabels?: boolean }): { config: SearchConfig; note?: string } {
+  const flipSafe = dataset.flipChangesLabels !== true;
+  const resolved = { ...config, randomCropFlip: config.randomCropFlip ?? flipSafe };
+  if (config.randomCropFlip !== undefined || flipSafe) return { config: resolved };
+  return { config: resolved, note: `random crop and flip are off: a horizontal flip changes the labels of ${dataset.spec} (pass randomCropFlip: true to force them)` };
+}

@@ -82,8 +82,11 @@ export function writeRunFolder(dir: string, search: SearchToSave): void {
   writeTextAtomic(join(dir, 'history.jsonl'), history);
 }
 
-/** Reads a run folder's checkpoint, verified: checksums, a complete state, a valid config. */
-export function readRunFolder(dir: string): SavedSearch {
+/**
+ * Reads a run folder's checkpoint, verified: checksums, a complete state, a valid config.
+ * `steps` extends (or shortens, not below what is done) the run's step count.
+ */
+export function readRunFolder(dir: string, steps?: number): SavedSearch {
   const checkpoint = readCheckpoint(join(dir, 'checkpoint'));
   const state = parseCheckpointState(checkpoint.state, checkpoint.path);
   let config: SearchConfig;
@@ -91,6 +94,10 @@ export function readRunFolder(dir: string): SavedSearch {
     config = resolveSearchConfig(state.config as Partial<SearchConfig>);
   } catch (err) {
     throw new Error(`checkpoint ${checkpoint.path}: the saved config is invalid: ${(err as Error).message}`);
+  }
+  if (steps !== undefined) {
+    if (steps < state.search.stepsDone) throw new Error(`--steps ${steps} is below the ${state.search.stepsDone} steps this run has already done`);
+    config = { ...config, steps };
   }
   const historyPath = join(checkpoint.path, 'history.jsonl');
   const history = existsSync(historyPath) ? History.fromJsonLines(readFileSync(historyPath, 'utf8'), historyPath) : undefined;

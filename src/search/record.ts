@@ -21,8 +21,14 @@ export interface StepRecord {
   valAccuracy: number;
   /** KL(p_ori || p_aug) on the val batch. */
   kl: number;
+  /** The model learning rate this step used (the cosine schedule's value). */
   modelLearningRate: number;
   policyLearningRate: number;
+  /** The settings this step ran with (they may change between steps; absent in older histories). */
+  temperature?: number;
+  klWeight?: number;
+  /** The schedule's base model learning rate. */
+  modelBaseLearningRate?: number;
   /** Wall time of the step in milliseconds. */
   milliseconds: number;
   /** Whether the step was rejected (non-finite loss) and changed nothing. */

@@ -17,14 +17,15 @@ import type { Model, StateUpdate } from '../models/types';
 import type { DraPolicy } from '../policy/dra';
 import { cosineLearningRate } from '../train/schedule';
 import { NonFiniteLossError } from '../train/step';
-import { datasetOptions, resolveSearchConfig, type SearchConfig } from './config';
+import { datasetOptions, resolveCropFlip, resolveSearchConfig, type SearchConfig } from './config';
 import { History } from './history';
+import { checkLiveSettings, type LiveSettings } from './live-settings';
 import { modelStep } from './model-step';
 import { checkSameData, readRunFolder, writeRunFolder } from './persist';
 import { policyStep } from './policy-gradient';
 import type { StepRecord } from './record';
 import { runSteps, SearchAbortedError, type RunOptions as RunOptionsOf, type RunResult } from './run';
-import { SearchState, type SearchCounters } from './state';
+import { SearchState } from './state';
 import { begin, release, rollback } from './transaction';
 
 export { MAX_CONSECUTIVE_REJECTIONS } from './run';
@@ -39,7 +40,7 @@ export interface SearchParts {
 }
 
 export class DraSearch {
-  readonly config: SearchConfig;
+  private configNow: SearchConfig;
   readonly dataset: Dataset;
   readonly backend: BackendReport;
   readonly proxy: ProxySplit;
@@ -49,14 +50,14 @@ export class DraSearch {
   /** Everything a step changes (variables, optimisers, RNG, samplers, step count). */
   readonly state: SearchState;
   private stopController: AbortController | undefined;
+  private pendingSettings: Partial<LiveSettings> = {};
   private stepping = false;
   private disposed = false;
 
   /** Builds a search from settings (defaults fill the rest; see SEARCH_CONFIG_SCHEMA). */
   static async create(settings: Partial<SearchConfig> & { backend?: string } = {}): Promise<DraSearch> {
-    if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) {
-      throw new TypeError(`DraSearch.create(settings): settings must be an object of search settings (or nothing, for the defaults), got ${settings === null ? 'null' : Array.isArray(settings) ? 'an array' : typeof settings}`);
-    }
+    const kind = settings === null ? 'null' : Array.isArray(settings) ? 'an array' : typeof settings;
+    if (kind !== 'object') throw new TypeError(`DraSearch.create(settings): settings must be an object of search settings (or nothing, for the defaults), got ${kind}`);
     const { backend: backendName, ...rest } = settings;
     const config = resolveSearchConfig(rest);
     const backend = await selectBackend(backendName ? { backend: backendName } : {});
@@ -68,11 +69,8 @@ export class DraSearch {
    * continues exactly where it stopped. `steps` extends (or shortens) the run.
    */
   static async load(dir: string, options: { backend?: string; steps?: number } = {}): Promise<DraSearch> {
-    const saved = readRunFolder(dir);
-    if (options.steps !== undefined && options.steps < saved.counters.stepsDone) {
-      throw new Error(`--steps ${options.steps} is below the ${saved.counters.stepsDone} steps this run has already done`);
-    }
-    const config = options.steps !== undefined ? { ...saved.config, steps: options.steps } : saved.config;
+    const saved = readRunFolder(dir, options.steps);
+    const config = saved.config;
     const backend = await selectBackend(options.backend ? { backend: options.backend } : {});
     const dataset = await loadDataset(config.data, datasetOptions(config));
     checkSameData(saved, dataset, dir);
@@ -83,13 +81,9 @@ export class DraSearch {
   }
 
   constructor(parts: SearchParts) {
-    // Crop and flip follow the official pipeline unless the dataset's labels depend on
-    // left and right; the resolved value is what the run records and resumes with.
-    const flipSafe = parts.dataset.flipChangesLabels !== true;
-    if (parts.config.randomCropFlip === undefined && !flipSafe) {
-      this.notes.push(`random crop and flip are off: a horizontal flip changes the labels of ${parts.dataset.spec} (pass randomCropFlip: true to force them)`);
-    }
-    this.config = { ...parts.config, randomCropFlip: parts.config.randomCropFlip ?? flipSafe };
+    const { config, note } = resolveCropFlip(parts.config, parts.dataset);
+    this.configNow = config;
+    if (note) this.notes.push(note);
     this.dataset = parts.dataset;
     this.backend = parts.backend;
     const { proxy, state } = SearchState.create(this.config, this.dataset);
@@ -98,19 +92,38 @@ export class DraSearch {
     this.history.snapshots.push({ step: 0, policy: this.policy.snapshot() });
   }
 
+  /** The settings the next step runs with (saved with the run). */
+  get config(): SearchConfig {
+    return this.configNow;
+  }
+
+  /**
+   * Changes the temperature, KL weight or learning rates from the next step on; during a
+   * step, after it. Checked by each setting's schema; recorded in every step's record.
+   */
+  setSettings(changes: Partial<LiveSettings>): void {
+    this.pendingSettings = { ...this.pendingSettings, ...checkLiveSettings(changes) };
+    if (!this.stepping) this.applyPendingSettings();
+  }
+
+  private applyPendingSettings(): void {
+    this.configNow = { ...this.configNow, ...this.pendingSettings };
+    this.pendingSettings = {};
+    this.state.policy.setTemperature(this.configNow.temperature);
+  }
+
+  /** The policy and the model being searched with (parts of `state`). */
   get policy(): DraPolicy {
     return this.state.policy;
   }
-
   get model(): Model {
     return this.state.model;
   }
 
-  /** Steps completed so far. */
+  /** Steps completed so far, and per epoch of the model half. */
   get stepCount(): number {
     return this.state.stepsDone;
   }
-
   get stepsPerEpoch(): number {
     return this.state.modelSampler.batchesPerEpoch;
   }
@@ -165,17 +178,10 @@ export class DraSearch {
       release(tx);
       this.state.stepsDone = stepNumber;
       const record: StepRecord = {
-        step: stepNumber,
-        epoch: (stepNumber - 1) / this.stepsPerEpoch,
-        trainLoss: model.loss,
-        trainAccuracy: model.accuracy,
-        valLoss: policy.loss,
-        valCrossEntropy: policy.crossEntropy,
-        valAccuracy: policy.accuracy,
-        kl: policy.kl,
-        modelLearningRate,
-        policyLearningRate: c.policyLearningRate,
-        milliseconds: performance.now() - started,
+        ...{ step: stepNumber, epoch: (stepNumber - 1) / this.stepsPerEpoch, trainLoss: model.loss, trainAccuracy: model.accuracy },
+        ...{ valLoss: policy.loss, valCrossEntropy: policy.crossEntropy, valAccuracy: policy.accuracy, kl: policy.kl },
+        ...{ modelLearningRate, policyLearningRate: c.policyLearningRate, milliseconds: performance.now() - started },
+        ...{ temperature: c.temperature, klWeight: c.klWeight, modelBaseLearningRate: c.modelLearningRate },
       };
       this.history.steps.push(record);
       if (stepNumber % c.snapshotEvery === 0) this.history.snapshots.push({ step: stepNumber, policy: this.policy.snapshot() });
@@ -186,6 +192,7 @@ export class DraSearch {
     } finally {
       tf.dispose(pending.map((u) => u.value));
       this.stepping = false;
+      this.applyPendingSettings();
     }
   }
 
@@ -212,11 +219,6 @@ export class DraSearch {
 
   get running(): boolean {
     return this.stopController !== undefined;
-  }
-
-  /** The plain part of the state (step count, RNG and sampler positions). */
-  exportState(): SearchCounters {
-    return this.state.counters();
   }
 
   /** Saves the whole search to a run folder (atomic, checksummed; see ./persist). */

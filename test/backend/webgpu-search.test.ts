@@ -91,7 +91,7 @@ async function stepOn(backend: 'wasm' | 'webgpu', search: DraSearch): Promise<{ 
 async function nextPolicyStepOps(search: DraSearch, backend: 'wasm' | 'webgpu'): Promise<Set<string>> {
   await tf.setBackend(backend);
   const trace: AugmentTrace = { opIndex: [], applied: [], magnitude: [] };
-  tf.tidy(() => search.policy.augment(tf.zeros([BATCH, 32, 32, 3]), new Rng(search.exportState().rng), trace));
+  tf.tidy(() => search.policy.augment(tf.zeros([BATCH, 32, 32, 3]), new Rng(search.state.counters().rng), trace));
   const ops = new Set<string>();
   trace.opIndex.forEach((layer, d) => layer.forEach((k, i) => {
     if (trace.applied[d]![i]) ops.add(search.policy.ops[k]!);
@@ -106,7 +106,7 @@ async function nextPolicyStepOps(search: DraSearch, backend: 'wasm' | 'webgpu'):
 function smallestArgmaxMargin(search: DraSearch): number {
   const { depth, ops } = search.policy;
   const k = ops.length;
-  const draw = search.policy.sample(BATCH, new Rng(search.exportState().rng));
+  const draw = search.policy.sample(BATCH, new Rng(search.state.counters().rng));
   const w = search.policy.values().weights;
   let margin = Infinity;
   for (let d = 0; d < depth; d++) {

@@ -119,7 +119,7 @@ describe('DraSearch atomic steps', () => {
     const s = await makeSearch();
     await s.step();
     const before = stateValues(s);
-    const beforeState = JSON.stringify({ ...s.exportState(), policyOptimizer: undefined, modelOptimizer: undefined });
+    const beforeState = JSON.stringify(s.state.counters());
     const originalApply = s.model.apply.bind(s.model);
     let calls = 0;
     (s.model as { apply: typeof originalApply }).apply = (x, o) => {
@@ -131,7 +131,7 @@ describe('DraSearch atomic steps', () => {
     await assert.rejects(s.step(), /injected failure/);
     (s.model as { apply: typeof originalApply }).apply = originalApply;
     assert.deepEqual(stateValues(s), before);
-    assert.equal(JSON.stringify({ ...s.exportState(), policyOptimizer: undefined, modelOptimizer: undefined }), beforeState);
+    assert.equal(JSON.stringify(s.state.counters()), beforeState);
     assert.equal(s.stepCount, 1);
     // ...and the search goes on exactly as one that never failed.
     const twin = await makeSearch();
@@ -255,5 +255,59 @@ describe('DraSearch options', () => {
     assert.throws(() => resolveSearchConfig({ ops: ['Rotate', 'Blur'] }), /unknown operator 'Blur'/);
     assert.throws(() => resolveSearchConfig({ applyProbability: [0.9, 0.1] }), /applyProbability/);
     assert.throws(() => resolveSearchConfig({ proxyFraction: 1.5 }), /proxyFraction/);
+  });
+});
+
+describe('DraSearch settings changed while it runs', () => {
+  it('setSettings takes effect at the next step boundary, is recorded per step, and refuses what cannot change', async () => {
+    const s = await makeSearch();
+    await s.step();
+    s.setSettings({ temperature: 0.2, klWeight: 0.5 });
+    assert.equal(s.policy.config.temperature, 0.2);
+    const second = await s.step();
+    assert.deepEqual([second.temperature, second.klWeight, s.history.steps[0]!.temperature], [0.2, 0.5, 0.5]);
+    assert.throws(() => s.setSettings({ seed: 3 } as never), /'seed' cannot change while a search runs/);
+    assert.throws(() => s.setSettings({ temperature: 0 }), /temperature: 0 is not a valid value/);
+    // During a step: kept for after it.
+    const running = s.step();
+    s.setSettings({ policyLearningRate: 0.02 });
+    const third = await running;
+    assert.equal(third.policyLearningRate, s.history.steps[1]!.policyLearningRate, 'the step in flight kept its rate');
+    assert.equal(s.config.policyLearningRate, 0.02);
+    assert.equal((await s.step()).policyLearningRate, 0.02);
+    s.dispose();
+  });
+
+  it('a run with changes is replayed exactly from its records, and resumes exactly from a save made after a change', async () => {
+    const { settingsOfStep } = await import('../../src/search/live-settings');
+    const a = await makeSearch();
+    for (let i = 0; i < 6; i++) {
+      if (i === 2) a.setSettings({ temperature: 0.25, klWeight: 2, modelLearningRate: 0.05 });
+      if (i === 4) a.setSettings({ policyLearningRate: 0.02 });
+      await a.step();
+    }
+    const replay = await makeSearch();
+    for (const record of a.history.steps) {
+      replay.setSettings(settingsOfStep(record));
+      await replay.step();
+    }
+    assert.deepEqual(stateValues(replay), stateValues(a));
+
+    const dir = mkdtempSync(join(tmpdir(), 'dralab-live-'));
+    const b = await makeSearch();
+    for (let i = 0; i < 4; i++) {
+      if (i === 2) b.setSettings({ temperature: 0.25, klWeight: 2, modelLearningRate: 0.05 });
+      await b.step();
+    }
+    await b.save(dir);
+    const resumed = await DraSearch.load(dir);
+    assert.equal(resumed.config.temperature, 0.25);
+    assert.equal(resumed.policy.config.temperature, 0.25);
+    for (let i = 4; i < 6; i++) {
+      if (i === 4) resumed.setSettings({ policyLearningRate: 0.02 });
+      await resumed.step();
+    }
+    assert.deepEqual(stateValues(resumed), stateValues(a));
+    for (const x of [a, replay, b, resumed]) x.dispose();
   });
 });
