@@ -12,6 +12,7 @@ export { pngDataUri, encodeSamples, galleryData } from './images';
 export { comm, Comm, setCommTransport, deliverToKernel, type CommMessage, type CommTransport, type SendOptions } from './comm';
 export * as widgets from './jupyter-widgets';
 export { installKernelExtension } from './extension';
+export { controls, SearchControls, CONTROLS_DEFAULTS, type ControlsOptions, type PanelState } from './controls';
 
 import { installKernelExtension } from './extension';
 
