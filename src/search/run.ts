@@ -40,6 +40,15 @@ export interface RunResult {
   error?: Error;
 }
 
+/** Every run in flight in this process (all copies of dralab), for a kernel interrupt to stop. */
+const activeRuns: Set<AbortController> = ((globalThis as unknown as Record<symbol, Set<AbortController> | undefined>)[Symbol.for('dralab.activeRuns')] ??= new Set());
+
+/** Asks every run in flight to stop at its next step boundary; returns how many there were. */
+export function stopActiveRuns(): number {
+  for (const controller of activeRuns) controller.abort();
+  return activeRuns.size;
+}
+
 /** A run stops after this many non-finite steps in a row, whatever onNonFinite says. */
 export const MAX_CONSECUTIVE_REJECTIONS = 5;
 
@@ -53,6 +62,7 @@ export async function runSteps<S extends SteppableSearch>(search: S, controller:
   options.signal?.addEventListener('abort', onOuterAbort);
   const records: StepRecord[] = [];
   let consecutiveRejections = 0;
+  activeRuns.add(controller);
   try {
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (controller.signal.aborted) return { records, reason: 'aborted' };
@@ -85,6 +95,7 @@ export async function runSteps<S extends SteppableSearch>(search: S, controller:
     }
     return { records, reason: controller.signal.aborted ? 'aborted' : 'completed' };
   } finally {
+    activeRuns.delete(controller);
     options.signal?.removeEventListener('abort', onOuterAbort);
   }
 }
