@@ -1,11 +1,15 @@
 /**
  * HTML for figures: a small runtime that draws a figure with window.Plotly once it is
- * there, and the plotly.js script itself (from the plotly.js-dist-min npm package, never a
- * CDN) made safe to inline in a page: hidden from require.js and with `</script`
- * escaped. Used by notebook outputs (plotly inlined once per kernel session) and by
- * reports (inlined once per file).
+ * there, and plotly.js itself (from npm packages, never a CDN). Reports inline the full
+ * bundle (plotly.js-dist-min) once per file, made safe to inline: hidden from require.js,
+ * `</script` escaped. Notebooks carry plotly's cartesian bundle (every trace dralab draws:
+ * scatter, heatmap, image) gzipped in an inert element of one output per kernel session,
+ * about 0.6 MB instead of 4.9; the draw runtime of any figure unpacks it when the page has
+ * no window.Plotly, so figures draw again after a page reload or in a saved notebook
+ * reopened without a kernel.
  */
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 
 /** JSON safe inside a <script> element: no `</script`, no `<!--`, no JS line separators. */
 export function scriptJson(value: unknown): string {
@@ -26,6 +30,20 @@ let plotlySource: string | undefined;
 export function plotlyJs(): string {
   plotlySource ??= readFileSync(require.resolve('plotly.js-dist-min/plotly.min.js'), 'utf8');
   return plotlySource;
+}
+
+let payload: string | undefined;
+
+/** The element type of the notebook payload: browsers neither run nor show it. */
+export const PLOTLY_PAYLOAD_TYPE = 'text/x-dralab-plotly-gzip-base64';
+
+/**
+ * plotly.js for notebooks: the cartesian bundle of plotly.js-cartesian-dist-min, gzipped
+ * and base64-encoded in an inert <script> element that DRAW_RUNTIME unpacks.
+ */
+export function plotlyPayloadTag(): string {
+  payload ??= gzipSync(readFileSync(require.resolve('plotly.js-cartesian-dist-min/plotly-cartesian.min.js')), { level: 9 }).toString('base64');
+  return `<script type="${PLOTLY_PAYLOAD_TYPE}" class="dralab-plotly-payload">${payload}</script>`;
 }
 
 /**
@@ -55,9 +73,11 @@ export function hiddenFromAmdScriptTag(source: string, alreadyLoaded: string): s
 }
 
 /**
- * Browser code drawing one figure into its container. It waits (up to 10 s) for
- * window.Plotly, since the output that inlines plotly may render after this one; once
- * drawn it removes the static SVG shown to script-less viewers and adds the slider frames.
+ * Browser code drawing one figure into its container. Without window.Plotly it unpacks
+ * the notebook payload (plotlyPayloadTag) found anywhere in the page, once per page, with
+ * require.js's `define` hidden; it waits up to 10 s for either, since the output holding
+ * the payload may render after this one. Once drawn it removes the static SVG shown to
+ * script-less viewers and adds the slider frames.
  */
 export const DRAW_RUNTIME = `function dralabDraw(id, figure) {
   var tries = 0;
@@ -66,13 +86,29 @@ export const DRAW_RUNTIME = `function dralabDraw(id, figure) {
     var note = el && el.querySelector('.dralab-message');
     if (note) { note.textContent = text; note.style.display = 'block'; }
   }
+  function unpack() {
+    if (window.__dralabPlotly) return window.__dralabPlotly;
+    var holder = document.querySelector('script[type="${PLOTLY_PAYLOAD_TYPE}"]');
+    if (!holder || typeof DecompressionStream === 'undefined') return null;
+    var bytes = Uint8Array.from(atob(holder.textContent.trim()), function (c) { return c.charCodeAt(0); });
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    window.__dralabPlotly = new Response(stream).text().then(function (source) {
+      if (window.Plotly) return;
+      var hiddenDefine = window.define; window.define = undefined;
+      try { var s = document.createElement('script'); s.textContent = source; document.head.appendChild(s); }
+      finally { window.define = hiddenDefine; }
+    });
+    return window.__dralabPlotly;
+  }
   function attempt() {
     var el = document.getElementById(id);
     if (!el) return;
     var Plotly = window.Plotly;
     if (!Plotly) {
+      var loading = unpack();
+      if (loading) { loading.then(function () { if (window.Plotly) attempt(); else say('plotly.js could not be unpacked in this page'); }); return; }
       if (++tries < 200) { setTimeout(attempt, 50); return; }
-      say('plotly.js is not loaded in this page: it is inlined into the first chart output of a kernel session; re-run that cell, or call resetPlotly() and redisplay.');
+      say('plotly.js is not in this page: it travels in the first chart output of a kernel session; re-run that cell, or call resetPlotly() and redisplay.');
       return;
     }
     var target = el.querySelector('.dralab-plot');

@@ -1,9 +1,11 @@
 /**
- * MIME bundles for figures: plotly JSON (JupyterLab/Notebook 7 with plotly, VS Code),
- * self-contained HTML (plotly.js from the npm package, inlined once per kernel session),
- * a static SVG for viewers that run no scripts, and text.
+ * MIME bundles for figures: self-contained HTML (plotly.js's cartesian bundle from npm, gzipped into the first
+ * chart output of a kernel session and unpacked by any figure that finds no
+ * window.Plotly, so reloads and reopened notebooks draw again), a static SVG for viewers
+ * that run no scripts, and text. plotly's own JSON type (for frontends with a plotly
+ * renderer) is opt-in: it would store every figure's data a third time in the notebook.
  */
-import { figureHtml, figureToSvg, plotlyScriptTag, type Figure } from '../../widgets';
+import { figureHtml, figureToSvg, plotlyPayloadTag, type Figure } from '../../widgets';
 import { uniqueId, type MimeBundle } from './kernel';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
@@ -39,6 +41,8 @@ export interface BundleOptions {
   inlinePlotly?: 'auto' | 'always' | 'never';
   /** Container element id (default: a fresh unique one). */
   elementId?: string;
+  /** Also send application/vnd.plotly.v1+json (default false: the HTML draws everywhere scripts run). */
+  plotlyJsonMime?: boolean;
 }
 
 /** plotly's JSON MIME type takes data/layout/frames/config as they are. */
@@ -50,10 +54,10 @@ export function figureBundle(item: Displayable, options: BundleOptions = {}): Mi
   const mode = options.inlinePlotly ?? 'auto';
   const inline = mode === 'always' || (mode === 'auto' && !session.plotlyInlined);
   const svg = figureToSvg(item.figure);
-  const html = (inline ? plotlyScriptTag() : '') + figureHtml(item.figure, { elementId: options.elementId ?? uniqueId('dralab-fig'), staticSvg: svg });
+  const html = (inline ? plotlyPayloadTag() : '') + figureHtml(item.figure, { elementId: options.elementId ?? uniqueId('dralab-fig'), staticSvg: svg });
   if (inline) session.plotlyInlined = true;
   return {
-    [PLOTLY_MIME]: plotlyJson(item.figure),
+    ...(options.plotlyJsonMime ? { [PLOTLY_MIME]: plotlyJson(item.figure) } : {}),
     'text/html': html,
     'image/svg+xml': svg,
     'text/plain': item.text,

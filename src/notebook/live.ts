@@ -6,7 +6,7 @@
  * test/bench/notebook.ts).
  */
 import { inspect } from 'node:util';
-import { figureHtml, figureToSvg, lossCurves, magnitudeDistributions, plotlyScriptTag, probabilityHeatmap, type Figure } from '../../widgets';
+import { figureHtml, figureToSvg, lossCurves, magnitudeDistributions, plotlyPayloadTag, probabilityHeatmap, type Figure } from '../../widgets';
 import { escapeXml } from '../../widgets/svg';
 import type { StepRecord } from '../search/record';
 import { markPlotlyInlined, plotlyInlined } from './bundle';
@@ -67,7 +67,7 @@ const activeRuns = new WeakMap<object, Promise<unknown>>();
 function ensurePlotlyLoader(): void {
   if (plotlyInlined()) return;
   markPlotlyInlined();
-  sendDisplay({ data: { 'text/html': `${plotlyScriptTag()}<div class="dralab-plotly-loader" style="display:none"></div>`, 'text/plain': '' }, metadata: {}, transient: {} });
+  sendDisplay({ data: { 'text/html': `${plotlyPayloadTag()}<div class="dralab-plotly-loader" style="display:none"></div>`, 'text/plain': '' }, metadata: {}, transient: {} });
 }
 
 function seconds(ms: number): string {

@@ -5,7 +5,7 @@ import { syntheticSnapshots, syntheticSteps } from '../widgets/fixtures';
 import { RecordingSink } from './recorder';
 
 describe('display', () => {
-  it('sends one output with plotly JSON, HTML, SVG and text; plotly.js inlined only the first time', () => {
+  it('sends one output with HTML, SVG and text (plotly JSON on request); plotly.js inlined only the first time', () => {
     const sink = new RecordingSink();
     setDisplaySink(sink);
     resetPlotly();
@@ -15,13 +15,14 @@ describe('display', () => {
     assert.equal(sink.sent.length, 2);
     for (const { type, content } of sink.sent) {
       assert.equal(type, 'display_data');
-      assert.deepEqual(Object.keys(content.data).sort(), ['application/vnd.plotly.v1+json', 'image/svg+xml', 'text/html', 'text/plain']);
+      assert.deepEqual(Object.keys(content.data).sort(), ['image/svg+xml', 'text/html', 'text/plain']);
     }
     const [first, second] = sink.sent.map((s) => s.content.data['text/html'] as string);
-    assert.ok(first!.includes('plotly.js v3'), 'the first output carries plotly.js');
-    assert.ok(!second!.includes('plotly.js v3'), 'later outputs reuse window.Plotly');
+    assert.ok(first!.includes('class="dralab-plotly-payload"'), 'the first output carries plotly.js');
+    assert.ok(!second!.includes('dralab-plotly-payload">'), 'later outputs reuse it');
     assert.ok(second!.length < 200_000);
-    const plotlyJson = sink.sent[1]!.content.data[PLOTLY_MIME] as { data: unknown[]; frames: unknown[] };
+    plot.probabilities(history, { plotlyJsonMime: true });
+    const plotlyJson = sink.sent[2]!.content.data[PLOTLY_MIME] as { data: unknown[]; frames: unknown[] };
     assert.equal(plotlyJson.frames.length, 3, 'the step slider frames travel in the plotly JSON');
     assert.match(sink.sent[1]!.content.data['text/plain'] as string, /policy at step 15, most likely operators:\n {2}layer 1: /);
     assert.match(sink.sent[0]!.content.data['image/svg+xml'] as string, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);

@@ -73,7 +73,7 @@ console.log(JSON.stringify({ step: first.step, count: search.stepCount }));`);
     assert.equal(displays.length, 1, 'one output');
     const data = (displays[0]!.content as { data: Record<string, unknown> }).data;
     assert.deepEqual(Object.keys(data).sort(), ['application/vnd.plotly.v1+json', 'image/svg+xml', 'text/html', 'text/plain']);
-    assert.ok((data['text/html'] as string).includes('plotly.js v3'), 'the first figure of the session carries plotly.js');
+    assert.ok((data['text/html'] as string).includes('class="dralab-plotly-payload"'), 'the first figure of the session carries plotly.js');
 
     // A long run, interrupted once the dashboard has updated twice.
     // The dashboard gets its own cell: tslab forgets the declarations of a cell that fails (an interrupted one does).

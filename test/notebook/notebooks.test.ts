@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ARTIFACTS, PYTHON, REPO, chromiumMissing, isolatedJupyter, jupyterMissing, renderInChromium, type JupyterEnv } from './jupyter';
@@ -16,6 +16,7 @@ interface Output {
   name?: string;
   text?: string;
   ename?: string;
+  dashboard?: boolean;
 }
 interface RunSummary {
   error: string | null;
@@ -23,15 +24,19 @@ interface RunSummary {
   cells: { source: string; outputs: Output[] }[];
 }
 
-const FIGURE_MIME = ['application/vnd.plotly.v1+json', 'image/svg+xml', 'text/html', 'text/plain'];
+const FIGURE_MIME = ['image/svg+xml', 'text/html', 'text/plain'];
 const DASHBOARD_MIME = ['image/svg+xml', 'text/html', 'text/plain'];
+/** Dashboards and figures now carry the same types: dashboards are told apart by their HTML. */
+const isDashboard = (o: Output) => o.dashboard === true;
 
 /** Charts each notebook must show: [figure outputs (4 MIME types), dashboard outputs]. */
-const EXPECTED: Record<string, { figures: number; dashboards: number }> = {
-  quickstart: { figures: 5, dashboards: 1 },
-  'policy-inspection': { figures: 5, dashboards: 0 },
-  'train-with-policy': { figures: 2, dashboards: 0 },
-  'operator-gallery': { figures: 2, dashboards: 0 },
+/** Charts each notebook must show, and the most its saved file (outputs included) may weigh. */
+const EXPECTED: Record<string, { figures: number; dashboards: number; maxBytes: number }> = {
+  quickstart: { figures: 5, dashboards: 1, maxBytes: 1_000_000 },
+  'policy-inspection': { figures: 5, dashboards: 0, maxBytes: 1_000_000 },
+  'train-with-policy': { figures: 2, dashboards: 0, maxBytes: 1_000_000 },
+  // Its grids are images, each kept as PNG in the HTML, its static SVG and the SVG output.
+  'operator-gallery': { figures: 2, dashboards: 0, maxBytes: 2_500_000 },
 };
 
 const missing = jupyterMissing();
@@ -58,11 +63,14 @@ describe('notebooks end to end', { skip: missing ?? false }, () => {
       // tslab reports errors (type errors included) on stderr only; a clean run has none.
       assert.deepEqual(stderr.filter((t) => /error/i.test(t)), []);
       const displays = summary.cells.flatMap((c) => c.outputs.filter((o) => o.type === 'display_data'));
-      const figures = displays.filter((o) => JSON.stringify(o.mime) === JSON.stringify(FIGURE_MIME));
-      const dashboards = displays.filter((o) => JSON.stringify(o.mime) === JSON.stringify(DASHBOARD_MIME));
+      const figures = displays.filter((o) => JSON.stringify(o.mime) === JSON.stringify(FIGURE_MIME) && !isDashboard(o));
+      const dashboards = displays.filter((o) => JSON.stringify(o.mime) === JSON.stringify(DASHBOARD_MIME) && isDashboard(o));
       assert.equal(figures.length, expected.figures, `figure outputs with ${FIGURE_MIME.join(', ')}`);
       assert.equal(dashboards.length, expected.dashboards, 'dashboard outputs');
-      console.log(`${name}: executed in ${summary.seconds.toFixed(1)} s`);
+      const bytes = statSync(executed).size;
+      console.log(`${name}: executed in ${summary.seconds.toFixed(1)} s; saved with outputs: ${(bytes / 1e6).toFixed(2)} MB`);
+      // plotly.js travels gzipped once (about 0.6 MB), so a notebook with its figures stays small.
+      assert.ok(bytes < expected.maxBytes, `${name}.ipynb with outputs is ${bytes} bytes; expected under ${expected.maxBytes}`);
 
       const noChromium = chromiumMissing();
       if (noChromium) {

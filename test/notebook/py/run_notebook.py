@@ -41,6 +41,7 @@ def main():
             entry = {"type": o.output_type}
             if o.output_type in ("display_data", "execute_result"):
                 entry["mime"] = sorted(o.get("data", {}).keys())
+                entry["dashboard"] = "dralab-dashboard" in str(o.get("data", {}).get("text/html", ""))
             elif o.output_type == "stream":
                 entry["name"] = o.name
                 entry["text"] = o.text[-1500:]
