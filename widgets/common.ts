@@ -3,6 +3,15 @@ import type { PolicySnapshot, SnapshotRecord } from '../src/search/record';
 import type { ColorScale, Slider, UpdateMenu } from './types';
 
 /** Viridis at nine stops: perceptually uniform and readable in grey scale. */
+/** Blue (less likely than uniform) through white (uniform) to red (more likely): ColorBrewer RdBu. */
+export const DIVERGING: ColorScale = [
+  [0, '#2166ac'],
+  [0.25, '#92c5de'],
+  [0.5, '#f7f7f7'],
+  [0.75, '#f4a582'],
+  [1, '#b2182b'],
+];
+
 export const VIRIDIS: ColorScale = [
   [0, '#440154'],
   [0.125, '#472d7b'],

@@ -10,8 +10,11 @@ export interface LossCurveOptions {
   height: number;
   /** Width in pixels; undefined lets the chart fill its container. */
   width: number | undefined;
-  /** Exponential moving average factor in [0, 1) drawn over the raw curves; 0 draws raw values only. */
-  smoothing: number;
+  /**
+   * Exponential moving average factor in [0, 1) drawn over the (faint) raw curves; 0 draws
+   * raw values only; 'auto' smooths (0.8) from 30 steps on, where per-step losses are noise.
+   */
+  smoothing: number | 'auto';
   /** Add a third panel with train and val accuracy. */
   showAccuracy: boolean;
 }
@@ -20,7 +23,7 @@ export const LOSS_CURVE_DEFAULTS: LossCurveOptions = {
   title: 'Search losses',
   height: 520,
   width: undefined,
-  smoothing: 0,
+  smoothing: 'auto',
   showAccuracy: true,
 };
 
@@ -36,8 +39,9 @@ const SERIES: Series[] = [
   { name: 'val loss (CE + λ·KL)', value: (r) => r.valLoss, colour: '#d62728', panel: 1 },
   { name: 'val CE', value: (r) => r.valCrossEntropy, colour: '#ff7f0e', panel: 1 },
   { name: 'KL(p_ori ‖ p_aug)', value: (r) => r.kl, colour: '#9467bd', panel: 2 },
-  { name: 'train accuracy', value: (r) => r.trainAccuracy, colour: '#1f77b4', panel: 3 },
-  { name: 'val accuracy', value: (r) => r.valAccuracy, colour: '#ff7f0e', panel: 3 },
+  // Colours of their own: the accuracies are other quantities than the CE curves above.
+  { name: 'train accuracy', value: (r) => r.trainAccuracy, colour: '#2ca02c', panel: 3 },
+  { name: 'val accuracy', value: (r) => r.valAccuracy, colour: '#8c564b', panel: 3 },
 ];
 
 /** Exponential moving average that skips gaps (null) without resetting. */
@@ -56,7 +60,8 @@ export function exponentialMovingAverage(values: readonly (number | null)[], fac
  */
 export function lossCurves(steps: readonly StepRecord[], options?: Partial<LossCurveOptions>): Figure {
   const o = withDefaults(LOSS_CURVE_DEFAULTS, options);
-  if (!(o.smoothing >= 0 && o.smoothing < 1)) throw new Error(`lossCurves: smoothing must be in [0, 1), got ${o.smoothing}`);
+  const smoothing = o.smoothing === 'auto' ? (steps.length >= 30 ? 0.8 : 0) : o.smoothing;
+  if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`lossCurves: smoothing must be in [0, 1) or 'auto', got ${o.smoothing}`);
   const panels = o.showAccuracy ? 3 : 2;
   const x = steps.map((r) => r.step);
   const traces: ScatterTrace[] = [];
@@ -68,9 +73,9 @@ export function lossCurves(steps: readonly StepRecord[], options?: Partial<LossC
     });
     const axis = series.panel === 1 ? '' : String(series.panel);
     const common = { type: 'scatter', x, xaxis: `x${axis}`, yaxis: `y${axis}`, legendgroup: series.name } as const;
-    if (o.smoothing > 0) {
-      traces.push({ ...common, name: series.name, y, mode: 'lines', line: { color: series.colour, width: 1 }, showlegend: false, hovertemplate: `${series.name}<br>step %{x}: %{y:.4g}<extra>raw</extra>` });
-      traces.push({ ...common, name: series.name, y: exponentialMovingAverage(y, o.smoothing).map((v) => (v === null ? null : round(v))), mode: 'lines', line: { color: series.colour, width: 2.5 }, hovertemplate: `${series.name}<br>step %{x}: %{y:.4g}<extra>smoothed</extra>` });
+    if (smoothing > 0) {
+      traces.push({ ...common, name: series.name, y, mode: 'lines', line: { color: series.colour, width: 1 }, opacity: 0.3, showlegend: false, hovertemplate: `${series.name}<br>step %{x}: %{y:.4g}<extra>raw</extra>` });
+      traces.push({ ...common, name: series.name, y: exponentialMovingAverage(y, smoothing).map((v) => (v === null ? null : round(v))), mode: 'lines', line: { color: series.colour, width: 2.5 }, hovertemplate: `${series.name}<br>step %{x}: %{y:.4g}<extra>smoothed (EMA ${smoothing})</extra>` });
     } else {
       traces.push({ ...common, name: series.name, y, mode: steps.length > 1 ? 'lines' : 'markers', line: { color: series.colour, width: 2 }, marker: { color: series.colour, size: 6 }, hovertemplate: `${series.name}<br>step %{x}: %{y:.4g}<extra></extra>` });
     }
@@ -88,10 +93,11 @@ export function lossCurves(steps: readonly StepRecord[], options?: Partial<LossC
   const layout: Figure['layout'] = {
     title: { text: o.title, x: 0.02 },
     height: o.height,
-    margin: { l: 60, r: 20, t: 60, b: 45 },
+    margin: { l: 60, r: 20, t: 84, b: 45 },
     hovermode: 'closest',
     showlegend: true,
-    legend: { orientation: 'h', x: 0, y: -0.12 },
+    // Above the panels, clear of the bottom axis's title.
+    legend: { orientation: 'h', x: 1, xanchor: 'right', y: 1.02, yanchor: 'bottom', font: { size: 11 } },
     annotations,
     xaxis: { anchor: 'y', domain: [0, 1], },
     yaxis: { anchor: 'x', domain: domain(1), title: { text: 'loss' } },

@@ -4,7 +4,7 @@
  * a layer selector. Both interact client-side (plotly frames and menus).
  */
 import type { SnapshotRecord } from '../src/search/record';
-import { VIRIDIS, categoryColour, checkSnapshots, frameName, groupMenu, layerLabel, round, stepSlider, withDefaults } from './common';
+import { DIVERGING, categoryColour, checkSnapshots, frameName, groupMenu, layerLabel, round, stepSlider, withDefaults } from './common';
 import type { Figure, Frame, HeatmapTrace, ScatterTrace } from './types';
 
 export interface ProbabilityHeatmapOptions {
@@ -14,8 +14,11 @@ export interface ProbabilityHeatmapOptions {
   height: number | undefined;
   /** Width in pixels; undefined lets the chart fill its container. */
   width: number | undefined;
-  /** Colour scale maximum; undefined uses the largest probability over all snapshots. */
-  zmax: number | undefined;
+  /**
+   * How far from uniform (1/K) the colour scale reaches, as a probability difference;
+   * undefined uses the largest departure over all snapshots.
+   */
+  spread: number | undefined;
   /** Which snapshot the figure opens on; -1 is the last. */
   initialSnapshot: number;
 }
@@ -24,7 +27,7 @@ export const PROBABILITY_HEATMAP_DEFAULTS: ProbabilityHeatmapOptions = {
   title: 'Operator probabilities per layer',
   height: undefined,
   width: undefined,
-  zmax: undefined,
+  spread: undefined,
   initialSnapshot: -1,
 };
 
@@ -41,26 +44,35 @@ export function probabilityHeatmap(snapshots: readonly SnapshotRecord[], options
   const { ops, layers } = checkSnapshots(snapshots, 'probabilityHeatmap');
   const initial = resolveIndex(o.initialSnapshot, snapshots.length, 'probabilityHeatmap');
   const y = Array.from({ length: layers }, (_, d) => layerLabel(d));
+  // A diverging scale centred on uniform: white is 1/K, red more likely, blue less; a
+  // scale from 0 would make every departure from 1/16 the same colour.
+  const uniform = 1 / ops.length;
+  const spread = o.spread ?? Math.max(1e-4, ...snapshots.flatMap((s) => s.policy.layers.flatMap((l) => l.probabilities.map((p) => Math.abs(p - uniform)))));
   const zOf = (s: SnapshotRecord) => s.policy.layers.map((l) => l.probabilities.map(round));
-  const zmax = o.zmax ?? round(Math.max(...snapshots.flatMap((s) => s.policy.layers.flatMap((l) => l.probabilities))));
+  const ratioOf = (s: SnapshotRecord) => s.policy.layers.map((l) => l.probabilities.map((p) => round(p / uniform)));
+  const titleAt = (s: SnapshotRecord) => `${o.title} at step ${s.step}`;
+  const zmin = round(uniform - spread);
+  const zmax = round(uniform + spread);
   const base: HeatmapTrace = {
     type: 'heatmap',
     name: 'probability',
     z: zOf(snapshots[initial]!),
+    customdata: ratioOf(snapshots[initial]!),
     x: ops,
     y,
-    colorscale: VIRIDIS,
-    zmin: 0,
+    colorscale: DIVERGING,
+    zmin,
     zmax,
-    hovertemplate: '%{y}, %{x}<br>p = %{z:.4f}<extra></extra>',
-    colorbar: { title: { text: 'p' } },
+    hovertemplate: '%{y}, %{x}<br>p = %{z:.4f} (%{customdata:.2f}× uniform)<extra></extra>',
+    // The scale may reach below 0 to keep white at 1/K; its ticks stay at probabilities that can occur.
+    colorbar: { title: { text: `p (white: 1/${ops.length})` }, tickvals: [Math.max(0, zmin), round(uniform), zmax], ticktext: [Math.max(0, zmin).toFixed(3), `${round(uniform)}`, zmax.toFixed(3)] },
   };
   const figure: Figure = {
     data: [base],
     layout: {
-      title: { text: `${o.title} (step ${snapshots[initial]!.step})`, x: 0.02 },
+      title: { text: titleAt(snapshots[initial]!), x: 0.02 },
       height: o.height ?? 160 + 34 * layers + (snapshots.length > 1 ? 120 : 0),
-      margin: { l: 70, r: 20, t: 50, b: 90 },
+      margin: { l: 70, r: 100, t: 50, b: 90 },
       xaxis: { type: 'category', tickangle: -45 },
       yaxis: { type: 'category', autorange: 'reversed' },
     },
@@ -68,7 +80,8 @@ export function probabilityHeatmap(snapshots: readonly SnapshotRecord[], options
   };
   if (o.width !== undefined) figure.layout.width = o.width;
   if (snapshots.length > 1) {
-    figure.frames = snapshots.map((s): Frame => ({ name: frameName(s.step), data: [{ z: zOf(s) }], traces: [0] }));
+    // Each frame brings its own title, so the title follows the slider.
+    figure.frames = snapshots.map((s): Frame => ({ name: frameName(s.step), data: [{ z: zOf(s), customdata: ratioOf(s) }], traces: [0], layout: { title: { text: titleAt(s), x: 0.02 } } }));
     figure.layout.sliders = [stepSlider(snapshots.map((s) => s.step), initial, 'step ', 100)];
   }
   return figure;
@@ -128,12 +141,23 @@ export function probabilityTrajectories(snapshots: readonly SnapshotRecord[], op
       margin: { l: 60, r: 20, t: 70, b: 50 },
       hovermode: 'closest',
       showlegend: true,
+      // Beside the chart in two short columns' worth of room, not a scrolling list below it.
+      legend: { orientation: 'v', x: 1.02, y: 1, font: { size: 10 } },
       xaxis: { title: { text: 'step' } },
-      yaxis: { title: { text: 'probability' }, range: [0, round(Math.min(1, 1.05 * Math.max(...traces.flatMap((t) => t.y.map((v) => v ?? 0)))))] },
+      // Fitted to the data (probabilities move in a narrow band around 1/K), not from 0.
+      yaxis: { title: { text: 'probability' }, range: paddedRange(traces.flatMap((t) => t.y.filter((v): v is number => v !== null))) },
       updatemenus: layers > 1 ? [groupMenu(layerLabels, groupOf, o.initialLayer)] : [],
     },
     config: { responsive: true, displaylogo: false },
   };
   if (o.width !== undefined) figure.layout.width = o.width;
   return figure;
+}
+
+/** [low, high] around the values with 8% padding (and a floor on the width for flat data). */
+function paddedRange(values: readonly number[]): [number, number] {
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  const pad = Math.max((high - low) * 0.08, 1e-4);
+  return [round(Math.max(0, low - pad)), round(Math.min(1, high + pad))];
 }

@@ -157,7 +157,7 @@ function drawScatter(t: ScatterTrace, xs: Scale, ys: Scale, out: string[]): void
   if (t.mode.includes('lines')) {
     let run: string[] = [];
     const flush = () => {
-      if (run.length > 1) out.push(`<polyline points="${run.join(' ')}" fill="none" stroke="${colour}" stroke-width="${t.line?.width ?? 2}"${t.line?.dash === 'dot' ? ' stroke-dasharray="2,3"' : t.line?.dash === 'dash' ? ' stroke-dasharray="6,4"' : ''}/>`);
+      if (run.length > 1) out.push(`<polyline points="${run.join(' ')}" fill="none" stroke="${colour}" stroke-width="${t.line?.width ?? 2}"${t.opacity !== undefined ? ` stroke-opacity="${t.opacity}"` : ''}${t.line?.dash === 'dot' ? ' stroke-dasharray="2,3"' : t.line?.dash === 'dash' ? ' stroke-dasharray="6,4"' : ''}/>`);
       run = [];
     };
     for (const p of points) {
@@ -189,6 +189,24 @@ function drawHeatmap(t: HeatmapTrace, xs: Scale, ys: Scale, out: string[]): void
       out.push(`<rect x="${f(cx - xs.band)}" y="${f(cy - ys.band)}" width="${f(2 * xs.band)}" height="${f(2 * ys.band)}" fill="${fill}"><title>${escapeXml(`${t.y[r]}, ${t.x[c]}: ${round(v)}`)}</title></rect>`);
     });
   });
+}
+
+/** The heatmap's colour bar at the right of its plot box, labelled as the figure's colorbar says. */
+function drawColourBar(t: HeatmapTrace, box: Box, fontAttrs: string, out: string[]): void {
+  const x = box.left + box.width + 14;
+  const steps = 24;
+  const h = box.height / steps;
+  for (let i = 0; i < steps; i++) {
+    const v = 1 - (i + 0.5) / steps;
+    out.push(`<rect x="${f(x)}" y="${f(box.top + i * h)}" width="12" height="${f(h + 0.5)}" fill="${colourAt(t.colorscale, v)}"/>`);
+  }
+  out.push(`<rect x="${f(x)}" y="${f(box.top)}" width="12" height="${f(box.height)}" fill="none" stroke="#999"/>`);
+  const tickvals = t.colorbar?.tickvals ?? [t.zmin, (t.zmin + t.zmax) / 2, t.zmax];
+  tickvals.forEach((value, i) => {
+    const y = box.top + (1 - (value - t.zmin) / (t.zmax - t.zmin || 1)) * box.height;
+    out.push(text(x + 16, y + 3, t.colorbar?.ticktext?.[i] ?? String(round(value)), `${fontAttrs} font-size="9"`));
+  });
+  if (t.colorbar?.title) out.push(text(x, box.top - 6, t.colorbar.title.text, `${fontAttrs} font-size="9"`));
 }
 
 function drawImage(t: ImageTrace, box: Box, out: string[]): void {
@@ -239,6 +257,9 @@ export function figureToSvg(figure: Figure, options?: Partial<SvgOptions>): stri
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
   ];
   if (layout.title) out.push(text(8, 20, layout.title.text, `${fontAttrs} font-size="15"`));
+  // A static picture shows one choice of a menu: say which, and where the others are.
+  const menu = layout.updatemenus?.find((m) => m.buttons.length > 1);
+  if (menu) out.push(text(8, 36, `showing ${menu.buttons[menu.active]?.label ?? 'the first choice'} (${menu.buttons.length} in the interactive chart's menu)`, `${fontAttrs} font-size="11" font-style="italic"`));
   const pairs = new Map<string, Trace[]>();
   for (const t of traces) {
     const key = `${axisKey(t.xaxis, 'x')}|${axisKey(t.yaxis, 'y')}`;
@@ -274,8 +295,10 @@ export function figureToSvg(figure: Figure, options?: Partial<SvgOptions>): stri
     drawAxes(axisX, axisY, box, xs, ys, fontAttrs, out);
     for (const t of group) {
       if (t.type === 'scatter') drawScatter(t, xs, ys, out);
-      else if (t.type === 'heatmap') drawHeatmap(t, xs, ys, out);
-      else drawImage(t, box, out);
+      else if (t.type === 'heatmap') {
+        drawHeatmap(t, xs, ys, out);
+        drawColourBar(t, box, fontAttrs, out);
+      } else drawImage(t, box, out);
     }
   }
   for (const a of layout.annotations ?? []) {

@@ -14,6 +14,8 @@ export interface ScatterTrace {
   /** null leaves a gap in the line. */
   y: (number | null)[];
   mode: 'lines' | 'markers' | 'lines+markers';
+  /** 0..1: raw curves drawn faint under their smoothed line. */
+  opacity?: number;
   line?: { color?: string; width?: number; dash?: 'solid' | 'dot' | 'dash' };
   marker?: {
     color?: string | number[];
@@ -45,8 +47,10 @@ export interface HeatmapTrace {
   colorscale: ColorScale;
   zmin: number;
   zmax: number;
+  /** Per-cell values for the hover text (the probability relative to uniform). */
+  customdata?: number[][];
   hovertemplate?: string;
-  colorbar?: { title?: { text: string } };
+  colorbar?: { title?: { text: string }; tickvals?: number[]; ticktext?: string[] };
   xaxis?: AxisRef;
   yaxis?: YAxisRef;
   visible?: boolean;
@@ -136,7 +140,7 @@ export interface Layout {
   height: number;
   margin?: { l: number; r: number; t: number; b: number };
   showlegend?: boolean;
-  legend?: { orientation?: 'h' | 'v'; x?: number; y?: number };
+  legend?: { orientation?: 'h' | 'v'; x?: number; y?: number; xanchor?: 'left' | 'center' | 'right'; yanchor?: 'top' | 'middle' | 'bottom'; font?: { size?: number } };
   hovermode?: 'closest' | 'x' | 'x unified' | false;
   annotations?: Annotation[];
   sliders?: Slider[];
@@ -151,6 +155,8 @@ export interface Frame {
   /** Partial traces (only the fields that change), one per index in `traces`. */
   data: Partial<Trace>[];
   traces: number[];
+  /** Layout changes the frame brings (its title: the step shown). */
+  layout?: { title?: { text: string; x?: number } };
 }
 
 export interface Figure {

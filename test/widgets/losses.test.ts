@@ -14,7 +14,7 @@ describe('lossCurves', () => {
   });
 
   it('draws one trace per series on three panels, values from the records', () => {
-    const figure = lossCurves(steps);
+    const figure = lossCurves(steps, { smoothing: 0 });
     const traces = figure.data as ScatterTrace[];
     assert.deepEqual(traces.map((t) => t.name), ['train CE', 'val loss (CE + λ·KL)', 'val CE', 'KL(p_ori ‖ p_aug)', 'train accuracy', 'val accuracy']);
     assert.deepEqual(traces.map((t) => t.yaxis), ['y', 'y', 'y', 'y2', 'y3', 'y3']);
@@ -26,7 +26,7 @@ describe('lossCurves', () => {
 
   it('leaves rejected and non-finite steps as gaps and says how many were rejected', () => {
     const withGaps = steps.map((r, i) => (i === 3 ? { ...r, rejected: 'non-finite policy loss' } : i === 5 ? { ...r, trainLoss: Number.NaN } : r));
-    const figure = lossCurves(withGaps);
+    const figure = lossCurves(withGaps, { smoothing: 0 });
     const train = figure.data[0] as ScatterTrace;
     assert.equal(train.y[3], null);
     assert.equal(train.y[5], null);
@@ -44,7 +44,24 @@ describe('lossCurves', () => {
   });
 
   it('rejects a smoothing factor outside [0, 1)', () => {
-    assert.throws(() => lossCurves(steps, { smoothing: 1 }), /smoothing must be in \[0, 1\), got 1/);
+    assert.throws(() => lossCurves(steps, { smoothing: 1 }), /smoothing must be in \[0, 1\) or 'auto', got 1/);
+  });
+
+  it('smooths per-step losses from 30 steps on (raw curves faint beneath), not before', () => {
+    const smooth = lossCurves(steps).data as ScatterTrace[];
+    assert.equal(smooth.length, 12, 'a raw and a smoothed trace per series');
+    assert.equal(smooth[0]!.opacity, 0.3);
+    assert.match(smooth[1]!.hovertemplate!, /smoothed \(EMA 0.8\)/);
+    assert.equal(lossCurves(steps.slice(0, 29)).data.length, 6);
+  });
+
+  it('gives the accuracies colours of their own, and keeps the legend clear of the step axis', () => {
+    const traces = lossCurves(steps, { smoothing: 0 }).data as ScatterTrace[];
+    const colour = (name: string) => traces.find((t) => t.name === name)!.line!.color;
+    assert.notEqual(colour('train accuracy'), colour('train CE'));
+    assert.notEqual(colour('val accuracy'), colour('val CE'));
+    const legend = lossCurves(steps).layout.legend!;
+    assert.ok(legend.y! > 1 && legend.yanchor === 'bottom', 'above the panels, not under the x-axis title');
   });
 
   it('computes an exponential moving average across gaps', () => {

@@ -34,6 +34,32 @@ describe('probabilityHeatmap', () => {
     assert.equal((svg.match(/<rect [^>]*><title>/g) ?? []).length, 2 * 16);
   });
 
+  it('colours probability relative to uniform: white is 1/K, the scale symmetric around it, the ratio on hover', async () => {
+    const { colourAt } = await import('../../widgets');
+    const figure = probabilityHeatmap(snapshots);
+    const heat = figure.data[0] as HeatmapTrace;
+    const uniform = 1 / 16;
+    assert.ok(Math.abs((heat.zmin + heat.zmax) / 2 - uniform) < 1e-5, 'centred on 1/K');
+    assert.equal(colourAt(heat.colorscale, (uniform - heat.zmin) / (heat.zmax - heat.zmin)).toLowerCase(), '#f7f7f7');
+    const all = snapshots.flatMap((s) => s.policy.layers.flatMap((l) => l.probabilities));
+    assert.ok(all.every((p) => p >= heat.zmin - 1e-6 && p <= heat.zmax + 1e-6), 'every snapshot within the scale');
+    assert.ok(heat.zmax - heat.zmin < 0.5, 'the scale spans the departures, not 0..max');
+    assert.ok(Math.abs(heat.customdata![0]![0]! - heat.z[0]![0]! / uniform) < 1e-4);
+    assert.match(heat.hovertemplate!, /× uniform/);
+  });
+
+  it('each frame brings its step into the title, so the title follows the slider', () => {
+    const figure = probabilityHeatmap(snapshots);
+    assert.deepEqual(figure.frames!.map((f) => f.layout?.title?.text), [5, 10, 15, 20].map((s) => `Operator probabilities per layer at step ${s}`));
+    assert.equal(figure.layout.title!.text, 'Operator probabilities per layer at step 20');
+  });
+
+  it('draws a colour bar in the static SVG', () => {
+    const svg = figureToSvg(probabilityHeatmap(snapshots));
+    assert.match(svg, /p \(white: 1\/16\)/);
+    assert.ok((svg.match(/<rect x="[\d.]+" y="[\d.]+" width="12" height/g) ?? []).length >= 24, 'the bar is drawn');
+  });
+
   it('has no slider for a single snapshot', () => {
     const figure = probabilityHeatmap(snapshots.slice(0, 1));
     assert.equal(figure.frames, undefined);
@@ -77,7 +103,19 @@ describe('probabilityTrajectories', () => {
     assert.throws(() => probabilityTrajectories(snapshots, { initialLayer: 3 }), /initialLayer 3 is outside the policy's 3 layers/);
   });
 
-  it('draws only the visible layer in the static SVG', () => {
-    assert.equal((figureToSvg(probabilityTrajectories(snapshots)).match(/<polyline/g) ?? []).length, 16);
+  it('draws only the visible layer in the static SVG, and says which', () => {
+    const svg = figureToSvg(probabilityTrajectories(snapshots));
+    assert.equal((svg.match(/<polyline/g) ?? []).length, 16);
+    assert.match(svg, /showing layer 1 \(3 in the interactive chart's menu\)/);
+  });
+
+  it('fits the y-axis to the probabilities (a narrow band around 1/K), not from 0', () => {
+    const figure = probabilityTrajectories(snapshots);
+    const values = (figure.data as ScatterTrace[]).flatMap((t) => t.y as number[]);
+    const [low, high] = figure.layout.yaxis!.range as [number, number];
+    assert.ok(low >= 0 && low <= Math.min(...values) && high >= Math.max(...values));
+    assert.ok(low > 0 || Math.min(...values) < 0.01, "starts at 0 only when a probability is near 0");
+    assert.ok(high - low < 2 * (Math.max(...values) - Math.min(...values)) + 1e-3);
+    assert.equal(figure.layout.legend!.orientation, 'v');
   });
 });
