@@ -76,6 +76,18 @@ function seconds(ms: number): string {
   return s < 90 ? `${s.toFixed(1)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
 }
 
+/**
+ * A run's time per step, for the ETA: the median of its steps after the first, which pays
+ * for warm-up (kernel compilation, first allocations) and alone once made a 70 s run read
+ * "ETA 7 min". Undefined until two steps after the first are done.
+ */
+export function typicalStepMs(durations: readonly number[]): number | undefined {
+  const settled = durations.slice(1).filter((ms) => Number.isFinite(ms) && ms > 0).sort((a, b) => a - b);
+  if (settled.length < 2) return undefined;
+  const mid = settled.length >> 1;
+  return settled.length % 2 === 1 ? settled[mid]! : (settled[mid - 1]! + settled[mid]!) / 2;
+}
+
 /** Stacks SVG documents vertically into one, under a line of text. */
 export function stackSvgs(heading: string, svgs: readonly string[]): string {
   let y = 28;
@@ -248,9 +260,12 @@ export class Dashboard {
     const elapsed = performance.now() - this.runStarted;
     const parts = [`${this.options.title}: ${this.stateValue}`, `step ${s.stepCount}/${this.stateValue === 'running' || this.stateValue === 'stopping' ? this.runTarget : s.config.steps}`];
     if (this.runStarted > 0 && stepsRun > 0) {
-      const perStep = elapsed / stepsRun;
-      parts.push(`${seconds(elapsed)} elapsed`, `${(perStep / 1000).toFixed(2)} s/step`);
-      if (this.stateValue === 'running') parts.push(`ETA ${seconds(perStep * (this.runTarget - s.stepCount))}`);
+      const perStep = typicalStepMs(s.history.steps.slice(-stepsRun).map((r) => r.milliseconds));
+      parts.push(`${seconds(elapsed)} elapsed`);
+      if (perStep !== undefined) {
+        parts.push(`${(perStep / 1000).toFixed(2)} s/step`);
+        if (this.stateValue === 'running') parts.push(`ETA ${seconds(perStep * (this.runTarget - s.stepCount))}`);
+      }
     }
     return parts.join(' · ');
   }

@@ -110,3 +110,14 @@ describe('live dashboard', () => {
     setDisplaySink(undefined);
   });
 });
+
+describe('the dashboard ETA', () => {
+  it('uses the median step after the first (warm-up) and waits for two of them', async () => {
+    const { typicalStepMs } = await import('../../src/notebook/live');
+    assert.equal(typicalStepMs([6000]), undefined);
+    assert.equal(typicalStepMs([6000, 100]), undefined);
+    // A 6 s first step must not make a 100 ms/step run look 60 times longer.
+    assert.equal(typicalStepMs([6000, 100, 120, 90]), 100);
+    assert.equal(typicalStepMs([6000, 100, 120]), 110);
+  });
+});
