@@ -99,18 +99,22 @@ export class SearchControls {
     return this.stateValue;
   }
 
-  /** Runs (or resumes) the search in the background until it completes, is paused or stopped. */
-  run(): Promise<void> {
+  /**
+   * Runs (or resumes) the search in the background until it completes, is paused or
+   * stopped, or (with `steps`) that many more steps are done. What Run does; a cell may
+   * await it.
+   */
+  run(options: { steps?: number } = {}): Promise<void> {
     if (this.running || !['idle', 'paused'].includes(this.stateValue)) return this.running ?? Promise.resolve();
     this.setState('running');
     this.running = (async () => {
       try {
-        const result = await this.search.run({ onStep: (record) => this.stepped(record) });
+        const result = await this.search.run({ ...(options.steps !== undefined ? { steps: options.steps } : {}), onStep: (record) => this.stepped(record) });
         if (result.reason === 'non-finite' || result.reason === 'callback-error') {
           this.error = result.error?.message ?? result.reason;
           this.setState('error');
         } else if (this.stateValue === 'pausing') this.setState('paused');
-        else if (this.stateValue === 'running') this.setState(result.reason === 'completed' ? 'completed' : 'paused');
+        else if (this.stateValue === 'running') this.setState(this.search.stepCount >= this.search.config.steps ? 'completed' : 'paused');
       } catch (err) {
         this.error = (err as Error).message;
         this.setState('error');
