@@ -50,25 +50,29 @@ export function tslabJupyter(): { module: TslabJupyterModule & Record<string, un
 let jupyterFile: string | undefined;
 
 let overrideSink: DisplaySink | undefined;
-let jupyterModule: TslabJupyterModule | null | undefined;
+let jupyterModule: TslabJupyterModule | undefined;
 
 /** Routes every output to `sink` (tests, embedding); undefined restores the default. */
 export function setDisplaySink(sink: DisplaySink | undefined): void {
   overrideSink = sink;
 }
 
-/** The kernel's tslab `jupyter` module, or null when not running inside tslab. */
+/**
+ * The kernel's tslab `jupyter` module, or null when not running inside tslab. Only a find
+ * is remembered: dralab may be loaded before tslab's hook exists (a preload, a test).
+ */
 function findTslabJupyter(): TslabJupyterModule | null {
-  if (jupyterModule !== undefined) return jupyterModule;
+  if (jupyterModule) return jupyterModule;
   const hook = (globalThis as { __tslab__?: { require?: (id: string) => unknown } }).__tslab__;
-  if (!hook?.require) return (jupyterModule = null);
+  if (!hook?.require) return null;
   const publicApi = hook.require('tslab');
   const cached = Object.values(require.cache).find((m) => m?.exports === publicApi);
-  if (!cached) return (jupyterModule = null);
+  if (!cached) return null;
   const requireFromTslab = createRequire(cached.filename);
   const candidate = requireFromTslab('./jupyter') as Partial<TslabJupyterModule>;
-  jupyterModule = 'lastWriteDisplayData' in candidate ? (candidate as TslabJupyterModule) : null;
-  if (jupyterModule) jupyterFile = requireFromTslab.resolve('./jupyter');
+  if (!('lastWriteDisplayData' in candidate)) return null;
+  jupyterModule = candidate as TslabJupyterModule;
+  jupyterFile = requireFromTslab.resolve('./jupyter');
   return jupyterModule;
 }
 

@@ -142,3 +142,32 @@ export async function startJupyterServer(jupyter: JupyterEnv, rootDir: string, e
     },
   };
 }
+
+export interface CellRun {
+  status: string;
+  messages: import('@jupyterlab/services').KernelMessage.IIOPubMessage[];
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one cell on a kernel connection; collects its iopub messages and streams. */
+export async function executeCell(kernel: import('@jupyterlab/services').Kernel.IKernelConnection, code: string): Promise<CellRun> {
+  const future = kernel.requestExecute({ code, stop_on_error: false });
+  const messages: CellRun['messages'] = [];
+  future.onIOPub = (msg) => void messages.push(msg);
+  const reply = await future.done;
+  const streams = (name: string) => messages.filter((m) => m.header.msg_type === 'stream' && (m.content as { name: string }).name === name).map((m) => (m.content as { text: string }).text).join('');
+  return { status: (reply.content as { status: string }).status, messages, stdout: streams('stdout'), stderr: streams('stderr') };
+}
+
+/** Shuts a kernel down, stops the server and removes the isolated set-up, whatever state they are in. */
+export async function shutDown(kernel: { shutdown(): Promise<void> } | undefined, manager: { dispose(): void } | undefined, server: LiveServer | undefined, jupyter: JupyterEnv | undefined): Promise<void> {
+  try {
+    await kernel?.shutdown();
+  } catch {
+    // the server is stopped below either way
+  }
+  manager?.dispose();
+  await server?.stop();
+  jupyter?.cleanup();
+}

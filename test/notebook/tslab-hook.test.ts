@@ -30,7 +30,7 @@ describe('tslab display hook', () => {
     assert.equal(sent.length, 3);
     assert.deepEqual(Object.keys(sent[2]!.content).sort(), Object.keys(sent[0]!.content).sort(), 'same message content fields as tslab');
     assert.deepEqual(sent.map((s) => Boolean(s.update)), [false, true, false]);
-    assert.deepEqual(Object.keys(sent[2]!.content.data).sort(), ['application/vnd.plotly.v1+json', 'image/svg+xml', 'text/html', 'text/plain']);
+    assert.deepEqual(Object.keys(sent[2]!.content.data).sort(), ['image/svg+xml', 'text/html', 'text/plain']);
     assert.deepEqual(Object.keys(sent[0]!.content.data), ['text/html'], 'tslab\'s own API carries one MIME type');
   });
 });
