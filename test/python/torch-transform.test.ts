@@ -222,3 +222,32 @@ describe('dralab_torch samples as dralab does', { skip: missing ?? false, timeou
     });
   });
 });
+
+describe('dralab_torch in training', { skip: missing ?? false, timeout: 600_000 }, () => {
+  it('the Python suite passes: inputs, Compose, seeding under 0 and 2 workers and ranks 0/1 and 1/2, policy files', () => {
+    const r = python(['-m', 'unittest', 'discover', '-s', 'tests', '-v']);
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /^OK/m);
+    console.log(r.stderr.trim().split('\n').filter((l) => / \.\.\. /.test(l)).join('\n'));
+  });
+
+  it('the DDP example trains 2 ranks under torchrun on CPU (gloo on 127.0.0.1), both stepping with finite losses', async () => {
+    const { createServer } = await import('node:net');
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    // --redirects/--tee 1: torch 1.13's torchrun cannot parse its default "0" under Python 3.11.
+    const r = python(['-m', 'torch.distributed.run', '--redirects', '1', '--tee', '1', '--nproc_per_node', '2', '--master_addr', '127.0.0.1', `--master_port=${port}`, 'examples/train.py', '--data', 'generated', '--steps', '3', '--batch-size', '8', '--workers', '0'], 300_000);
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const steps = [...r.stdout.matchAll(/rank (\d)\/2 epoch \d+ step (\d+) loss ([\d.eE+-]+|nan|inf)/g)].map((m) => ({ rank: Number(m[1]), step: Number(m[2]), loss: Number(m[3]) }));
+    for (const rank of [0, 1]) {
+      const mine = steps.filter((s) => s.rank === rank);
+      assert.deepEqual(mine.map((s) => s.step), [1, 2, 3], `rank ${rank} stepped 3 times`);
+      assert.ok(mine.every((s) => Number.isFinite(s.loss)), `rank ${rank}: finite losses`);
+    }
+    assert.match(r.stdout, /done: 3 steps on 2 rank\(s\)/);
+  });
+});
