@@ -29,6 +29,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   headline: async () => (await import('./headline')).run,
   notebook: async () => (await import('./notebook')).run,
   webgpu: async () => (await import('./webgpu')).run,
+  'torch-transform': async () => (await import('./torch-transform')).run,
 };
 
 function printTable(result: BenchResult): void {
