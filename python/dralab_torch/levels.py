@@ -172,39 +172,55 @@ def cutout(image: np.ndarray, side: float, centre: tuple[float, float], fill: fl
 
 
 def affine(image: np.ndarray, matrix: tuple[float, float, float, float, float, float], bilinear: bool, fill: float) -> np.ndarray:
-    """Pillow's transform(AFFINE, matrix) as dralab's warp computes it: output pixel centre -> source point."""
+    """Pillow's transform(AFFINE, matrix) as dralab's warp computes it: output pixel centre -> source point.
+
+    Flat gathers (np.take on [H*W, C]) and float32 throughout: the same roundings as
+    dralab's loop, about four times faster than indexing [H, W, C] with index arrays.
+    """
     h, w, c = image.shape
     a, b, cc, d, e, f = (F32(v) for v in matrix)
-    yc = (np.arange(h, dtype=np.float64) + 0.5).astype(F32)[:, None]
-    xc = (np.arange(w, dtype=np.float64) + 0.5).astype(F32)[None, :]
-    by = (b * yc).astype(F32)
-    ey = (e * yc).astype(F32)
-    sx = (((a * xc).astype(F32) + by).astype(F32) + cc).astype(F32)
-    sy = (((d * xc).astype(F32) + ey).astype(F32) + f).astype(F32)
+    yc = np.arange(h, dtype=F32)[:, None] + F32(0.5)
+    xc = np.arange(w, dtype=F32)[None, :] + F32(0.5)
+    by = b * yc
+    ey = e * yc
+    sx = a * xc + by
+    sx += cc
+    sy = d * xc + ey
+    sy += f
     inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
+    flat = image.reshape(h * w, c)
     fill_level = _to_levels(np.array(F32(fill)))
-    out = np.empty_like(image)
     if not bilinear:
-        xi = np.where(inside, sx, 0).astype(np.int64)
-        yi = np.where(inside, sy, 0).astype(np.int64)
-        out[...] = image[yi, xi]
-    else:
-        bx = (sx - F32(0.5)).astype(F32)
-        byy = (sy - F32(0.5)).astype(F32)
-        # (v + 1) | 0 in JavaScript: the sum in float64, truncated toward zero.
-        x0 = np.trunc(bx.astype(np.float64) + 1).astype(np.int64) - 1
-        y0 = np.trunc(byy.astype(np.float64) + 1).astype(np.int64) - 1
-        fx = (bx - x0.astype(F32)).astype(F32)[..., None]
-        fy = (byy - y0.astype(F32)).astype(F32)[..., None]
-        cx0 = np.clip(x0, 0, w - 1)
-        cx1 = np.clip(x0 + 1, 0, w - 1)
-        cy0 = np.clip(y0, 0, h - 1)
-        cy1 = np.clip(y0 + 1, 0, h - 1)
-        src = image.astype(np.int32)
-        v00, v01, v10, v11 = src[cy0, cx0], src[cy0, cx1], src[cy1, cx0], src[cy1, cx1]
-        top = (v00.astype(F32) + (fx * (v01 - v00).astype(F32)).astype(F32)).astype(F32)
-        bottom = (v10.astype(F32) + (fx * (v11 - v10).astype(F32)).astype(F32)).astype(F32)
-        value = (top + (fy * (bottom - top).astype(F32)).astype(F32)).astype(F32)
-        out[...] = _to_levels(value)
+        index = np.where(inside, sy.astype(np.intp) * w + sx.astype(np.intp), 0).ravel()
+        out = np.take(flat, index, axis=0).reshape(h, w, c)
+        out[~inside] = fill_level
+        return out
+    bx = sx - F32(0.5)
+    byy = sy - F32(0.5)
+    # (v + 1) | 0 in JavaScript: the sum in float64, truncated toward zero.
+    x0 = np.trunc(bx.astype(np.float64) + 1).astype(np.intp) - 1
+    y0 = np.trunc(byy.astype(np.float64) + 1).astype(np.intp) - 1
+    fx = (bx - x0.astype(F32)).ravel()[:, None]
+    fy = (byy - y0.astype(F32)).ravel()[:, None]
+    cx0 = np.clip(x0, 0, w - 1)
+    cx1 = np.clip(x0 + 1, 0, w - 1)
+    row0 = np.clip(y0, 0, h - 1) * w
+    row1 = np.clip(y0 + 1, 0, h - 1) * w
+    src = flat.astype(F32)
+    v00 = np.take(src, (row0 + cx0).ravel(), axis=0)
+    v01 = np.take(src, (row0 + cx1).ravel(), axis=0)
+    v10 = np.take(src, (row1 + cx0).ravel(), axis=0)
+    v11 = np.take(src, (row1 + cx1).ravel(), axis=0)
+    # Differences of levels are exact in float32, so only the products and sums round, as in dralab.
+    v01 -= v00
+    v01 *= fx
+    top = v00 + v01
+    v11 -= v10
+    v11 *= fx
+    bottom = v10 + v11
+    bottom -= top
+    bottom *= fy
+    top += bottom
+    out = _to_levels(top).reshape(h, w, c)
     out[~inside] = fill_level
     return out
