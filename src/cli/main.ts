@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAugmentCommand } from './augment';
+import { registerGpuCheckCommand } from './gpu-check';
 import { registerInfoCommand } from './info';
 import { registerKernelCommand } from './kernel';
 import { registerSearchCommand } from './search';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerAugmentCommand(program);
   registerSearchCommand(program);
   registerTrainCommand(program);
+  registerGpuCheckCommand(program);
   return program;
 }
 

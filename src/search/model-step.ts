@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { StateUpdate } from '../models/types';
+import { sumScalars } from '../train/losses';
 import { NonFiniteLossError, trainStep, type TrainStepResult } from '../train/step';
 import { drawAugmentation } from './augment';
 import type { SearchConfig } from './config';
@@ -34,8 +35,7 @@ export async function modelStep(state: SearchState, config: SearchConfig, batch:
 /** True when no value of any tensor is NaN or infinite (one reduction, one scalar read). */
 async function allFinite(tensors: readonly tf.Tensor[]): Promise<boolean> {
   if (tensors.length === 0) return true;
-  // Added pairwise: one addN over every variable exceeds WebGPU's storage-buffer limit per shader.
-  const bad = tf.tidy(() => tensors.map((t) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(t)), 'float32'))).reduce((a, b) => tf.add(a, b)));
+  const bad = tf.tidy(() => sumScalars(tensors.map((t) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(t)), 'float32')))));
   const count = (await bad.data())[0];
   bad.dispose();
   return count === 0;

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { StateUpdate } from '../models/types';
 import type { PolicyDraw } from '../policy/dra';
-import { accuracy, crossEntropy, klDivergence } from '../train/losses';
+import { accuracy, crossEntropy, klDivergence, sumScalars } from '../train/losses';
 import { drawAugmentation } from './augment';
 import type { SearchConfig } from './config';
 import type { Batch, SearchState } from './state';
@@ -121,7 +121,7 @@ async function secondOrderGradient(state: SearchState, valObjective: () => tf.Sc
     all.value.dispose();
     const dAlpha = policyVars.map((v) => all.grads[v.name]!);
     const dW = modelVars.map((v) => all.grads[v.name]!);
-    const normTensor = tf.tidy(() => tf.sqrt(tf.addN(dW.map((g) => tf.sum(tf.square(g))))));
+    const normTensor = tf.tidy(() => tf.sqrt(sumScalars(dW.map((g) => tf.sum(tf.square(g))))));
     const norm = (await normTensor.data())[0]!;
     normTensor.dispose();
     const eps = 0.01 / Math.max(norm, 1e-12);

@@ -43,7 +43,7 @@ export function klDivergence(logitsP: tf.Tensor2D, logitsQ: tf.Tensor2D): tf.Sca
 
 /** Global L2 norm of a list of tensors, as a scalar tensor. */
 export function globalNorm(tensors: readonly tf.Tensor[]): tf.Scalar {
-  return tf.tidy(() => (tensors.length === 0 ? tf.scalar(0) : tf.sqrt(tf.addN(tensors.map((t) => tf.sum(tf.square(t)))))) as tf.Scalar);
+  return tf.tidy(() => (tensors.length === 0 ? tf.scalar(0) : tf.sqrt(sumScalars(tensors.map((t) => tf.sum(tf.square(t)))))) as tf.Scalar);
 }
 
 /**
@@ -57,5 +57,21 @@ export function clipByGlobalNorm(tensors: readonly tf.Tensor[], clipNorm: number
     const norm = globalNorm(tensors);
     const factor = tf.minimum(tf.div(clipNorm, tf.add(norm, 1e-6)), 1);
     return tensors.map((t) => tf.mul(t, factor));
+  });
+}
+
+/**
+ * The sum of scalars, added in groups: one addN over every variable of a model (60 for a
+ * ResNet-20) binds more storage buffers than a WebGPU shader may (8 on many adapters).
+ */
+export function sumScalars(scalars: readonly tf.Tensor[]): tf.Scalar {
+  return tf.tidy(() => {
+    let terms = [...scalars];
+    while (terms.length > 1) {
+      const next: tf.Tensor[] = [];
+      for (let i = 0; i < terms.length; i += 7) next.push(terms.length - i === 1 ? terms[i]! : tf.addN(terms.slice(i, i + 7)));
+      terms = next;
+    }
+    return (terms[0] ?? tf.scalar(0)) as tf.Scalar;
   });
 }

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import type { HostArray } from '../../engine/host-kernels';
 
 /** Where `npm run build` writes the compiled module (relative to dist/src/ops/kernels). */
-export const SIMD_MODULE_PATH = join(__dirname, '..', '..', '..', 'wasm', 'dralab-kernels.wasm');
+/** The compiled kernels; DRALAB_KERNELS_WASM points elsewhere (the GPU bundle carries its copy beside its script). */
+export const SIMD_MODULE_PATH = process.env.DRALAB_KERNELS_WASM ?? join(__dirname, '..', '..', '..', 'wasm', 'dralab-kernels.wasm');
 
 interface KernelExports {
   affineWarp(x: number, m: number, out: number, n: number, h: number, w: number, c: number, bilinear: number, fill: number): void;
