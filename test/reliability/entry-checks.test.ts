@@ -70,6 +70,14 @@ describe('settings are checked where they enter', () => {
 });
 
 describe('signals', () => {
+  it('SIGINT stops at a step boundary, saves, and exits 130 (not 0: a script can tell it from a finished run)', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'dralab-int-')), 'run');
+    const { status: code, stdout, stderr } = await dralabSignalled(['search', ...small, '--seed', '6', '--steps', '40', '--out', out, '--no-report', '--checkpoint-every', '1000'], 'SIGINT', /search \d+\/40/);
+    assert.equal(code, 130, stderr);
+    assert.match(stdout, /search stopped \(aborted\) at step \d+\/40/);
+    assert.ok(readFileSync(join(out, 'history.jsonl'), 'utf8').includes('"type":"step"'), 'what was done is saved');
+  });
+
   it('SIGTERM stops at a step boundary, saves, and exits 143; --resume continues', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'dralab-term-')), 'run');
     const { status: code, stdout, stderr } = await dralabSignalled(['search', ...small, '--seed', '5', '--steps', '40', '--out', out, '--no-report', '--checkpoint-every', '1000'], 'SIGTERM', /search \d+\/40/);

@@ -123,4 +123,25 @@ describe('output problems show before any work', () => {
       assert.ok(performance.now() - started < 60_000);
     });
   }
+
+  it('train --out under /proc fails at start, before any epoch (it used to hang)', () => {
+    const started = performance.now();
+    const r = dralab(['train', '--data', 'synthetic:colour', '--train-count', '64', '--test-count', '16', '--epochs', '2', '--out', '/proc/dralab-train-out']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /cannot (create|write to) --out/);
+    assert.doesNotMatch(r.stderr, /epoch 1\/2/, 'no epoch ran');
+    assert.ok(performance.now() - started < 60_000);
+  });
+});
+
+describe('kernel install', () => {
+  it('registers only the kernel it names (tslab\'s installer also writes a jslab kernel, which is removed)', async () => {
+    const { jupyterMissing } = await import('../notebook/jupyter');
+    const missing = jupyterMissing();
+    if (missing) return void console.log(`skipped: ${missing}`);
+    const { installKernel } = await import('../../src/cli/kernel');
+    const prefix = mkdtempSync(join(tmpdir(), 'dralab-kernel-only-'));
+    installKernel({ python: '/usr/bin/python3', prefix });
+    assert.deepEqual(readdirSync(join(prefix, 'share', 'jupyter', 'kernels')).sort(), ['tslab']);
+  });
 });
