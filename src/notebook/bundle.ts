@@ -6,6 +6,7 @@
  * renderer) is opt-in: it would store every figure's data a third time in the notebook.
  */
 import { figureHtml, figureToSvg, plotlyPayloadTag, type Figure } from '../../widgets';
+import { currentExecution } from './comm';
 import { uniqueId, type MimeBundle } from './kernel';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
@@ -18,22 +19,36 @@ export interface Displayable {
 }
 
 /**
- * Whether plotly.js has been put into an output of this kernel session yet. Module state
- * is kernel-session state: the kernel process loads this module once.
+ * Whether plotly.js has been put into an output of this kernel session yet, and by which
+ * cell. Module state is kernel-session state: the kernel process loads this module once.
+ * Re-running the cell that carried it replaces that output, so the cell carries it again
+ * (where the frontend names cells); otherwise a saved notebook would lose it.
  */
-const session = { plotlyInlined: false };
+const session: { plotlyInlined: boolean; carrierCell: string | undefined; carrierRequest: string | undefined } = { plotlyInlined: false, carrierCell: undefined, carrierRequest: undefined };
 
 /** Forgets that plotly.js was inlined, so the next output carries it again. */
 export function resetPlotly(): void {
   session.plotlyInlined = false;
+  session.carrierCell = undefined;
+  session.carrierRequest = undefined;
 }
 
+/**
+ * Whether an output of this session carries plotly.js: false again when the cell that
+ * carried it runs anew (its outputs are being replaced), true within that same run.
+ */
 export function plotlyInlined(): boolean {
-  return session.plotlyInlined;
+  if (!session.plotlyInlined) return false;
+  const now = currentExecution();
+  if (now.request !== undefined && now.request === session.carrierRequest) return true;
+  return !(now.id !== undefined && now.id === session.carrierCell);
 }
 
 export function markPlotlyInlined(): void {
+  const now = currentExecution();
   session.plotlyInlined = true;
+  session.carrierCell = now.id;
+  session.carrierRequest = now.request;
 }
 
 export interface BundleOptions {
@@ -52,10 +67,10 @@ export function plotlyJson(figure: Figure): object {
 
 export function figureBundle(item: Displayable, options: BundleOptions = {}): MimeBundle {
   const mode = options.inlinePlotly ?? 'auto';
-  const inline = mode === 'always' || (mode === 'auto' && !session.plotlyInlined);
+  const inline = mode === 'always' || (mode === 'auto' && !plotlyInlined());
   const svg = figureToSvg(item.figure);
   const html = (inline ? plotlyPayloadTag() : '') + figureHtml(item.figure, { elementId: options.elementId ?? uniqueId('dralab-fig'), staticSvg: svg });
-  if (inline) session.plotlyInlined = true;
+  if (inline) markPlotlyInlined();
   return {
     ...(options.plotlyJsonMime ? { [PLOTLY_MIME]: plotlyJson(item.figure) } : {}),
     'text/html': html,

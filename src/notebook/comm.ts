@@ -299,6 +299,25 @@ class KernelTransport implements CommTransport {
 
 const PATCHED = Symbol.for('dralab.comms.patched');
 
+/** The cell the kernel is executing, where the frontend names it (shared by every copy of dralab). */
+interface Execution {
+  /** The cell's id, where the frontend sends one. */
+  id: string | undefined;
+  /** The execute_request's msg_id: one per run of a cell. */
+  request: string | undefined;
+}
+const currentCell: Execution = ((globalThis as unknown as Record<symbol, Execution | undefined>)[Symbol.for('dralab.currentCell')] ??= { id: undefined, request: undefined });
+
+/** The execution running now: its cell id (JupyterLab, Notebook 7, VS Code send one) and request id. */
+export function currentExecution(): Readonly<Execution> {
+  return { ...currentCell };
+}
+
+/** Sets the current execution (tests and embedding; the kernel sets it from each execute_request). */
+export function setCurrentExecution(execution: Execution): void {
+  Object.assign(currentCell, execution);
+}
+
 /** busy/idle around a comm message, as a kernel reports every request it handles. */
 function publishStatus(server: TslabServer, message: WireMessage, state: 'busy' | 'idle'): void {
   const frames = wireFrames(server.connInfo.key, [Buffer.from('status')], header('status', message.header.session), message.header, {}, { execution_state: state }, []);
@@ -331,7 +350,13 @@ export function patchTslabServer(jupyter: TslabJupyterModule): void {
     if (message?.header.msg_type === ATTACH_TYPE) return; // attached above; nothing to answer
     if (!message || !COMM_TYPES.has(message.header.msg_type)) {
       // Outputs sent while a cell runs belong to it.
-      if (message?.header.msg_type === 'execute_request') transport.parent = message.header;
+      if (message?.header.msg_type === 'execute_request') {
+        transport.parent = message.header;
+        // JupyterLab, Notebook 7 and VS Code name the cell in the request's metadata.
+        const cellId = (message.metadata as { cellId?: unknown }).cellId;
+        currentCell.id = typeof cellId === 'string' ? cellId : undefined;
+        currentCell.request = message.header.msg_id;
+      }
       return originalHandle.call(this, sock, ...frames);
     }
     publishStatus(this, message, 'busy');

@@ -59,3 +59,29 @@ describe('display', () => {
     assert.match(writes.join(''), /^Search losses over 3 steps; step 3: train CE/);
   });
 });
+
+describe('plotly.js in a saved notebook', () => {
+  it('re-running the cell that carried it carries it again (its old output is replaced), once per run; other cells do not', async () => {
+    const { setCurrentExecution } = await import('../../src/notebook/comm');
+    const sink = new RecordingSink();
+    setDisplaySink(sink);
+    resetPlotly();
+    const carries = () => (sink.sent[sink.sent.length - 1]!.content.data['text/html'] as string).includes('class="dralab-plotly-payload"');
+    const history = { steps: syntheticSteps(5), snapshots: syntheticSnapshots(2) };
+    setCurrentExecution({ id: 'cell-a', request: 'run-1' });
+    plot.losses(history);
+    assert.equal(carries(), true, 'first figure of the session');
+    plot.probabilities(history);
+    assert.equal(carries(), false, 'a second figure in the same run');
+    setCurrentExecution({ id: 'cell-b', request: 'run-2' });
+    plot.losses(history);
+    assert.equal(carries(), false, 'another cell');
+    setCurrentExecution({ id: 'cell-a', request: 'run-3' });
+    plot.losses(history);
+    assert.equal(carries(), true, 'the carrier cell run again');
+    plot.losses(history);
+    assert.equal(carries(), false, 'once per run');
+    setCurrentExecution({ id: undefined, request: undefined });
+    setDisplaySink(undefined);
+  });
+});
