@@ -13,11 +13,17 @@ import { checkAllocation } from '../util/memory';
 import sharp from 'sharp';
 import { selectBackend } from '../backend/select';
 import { ALL_OP_NAMES, type OpName, DRA_OP_NAMES, applyOp, assertOpName, quantizeLikePil } from '../ops';
+import { loadFrozenPolicy } from '../policy/frozen';
+import { writeTextAtomic } from '../util/files';
 import { Rng } from '../util/rng';
 
 export interface AugmentOptions {
   op?: string;
-  magnitude: string;
+  magnitude?: string;
+  /** Apply a policy instead of one operator: policy.json, a run folder, a policy string or official:<name>. */
+  policy?: string;
+  /** With --policy: where to write what was drawn for each image (JSON). */
+  draws?: string;
   sign: string;
   interpolation: string;
   fill: string;
@@ -100,6 +106,9 @@ function listInputs(input: string): string[] {
 
 /** Runs the command; returns the files written. */
 export async function runAugment(options: AugmentOptions, beforeCompute: () => Promise<unknown> = async () => undefined): Promise<string[]> {
+  if (options.policy) return runPolicy(options, beforeCompute);
+  if (options.draws) throw new Error('--draws records a policy\'s draws: give --policy too');
+  if (options.magnitude === undefined) throw new Error('--magnitude is required with --op or --grid');
   const magnitude = parseNumber(options.magnitude, 'magnitude', 0, 1);
   const sign = Number(options.sign);
   if (sign !== 1 && sign !== -1) throw new Error(`--sign must be 1 or -1, got '${options.sign}'`);
@@ -147,6 +156,76 @@ export async function runAugment(options: AugmentOptions, beforeCompute: () => P
     const target = outputIsDir ? join(options.output, `${basename(image.path, extname(image.path))}.png`) : options.output;
     encoded.push({ target, png });
   }
+  await writeAll(encoded);
+  return encoded.map((e) => e.target);
+}
+
+/** What `--draws` writes: per image and layer, what the policy drew (replayable, e.g. by python/dralab_torch). */
+export interface DrawsFile {
+  format: 'dralab.draws';
+  version: 1;
+  /** The policy file applied (ops in index order). */
+  policy: unknown;
+  interpolation: 'nearest' | 'bilinear';
+  fill: number;
+  seed: number;
+  /** The backend that computed the outputs (the rotation's trig is the backend's). */
+  backend: string;
+  images: Array<{
+    input: string;
+    output: string;
+    layers: Array<{ op: string | null; opIndex: number; applied: boolean; magnitude: number; sign: number; centre: [number, number] }>;
+  }>;
+}
+
+/** `--policy`: each image gets its own draws, in input order, from one Rng(seed); outputs are the 8-bit pass's. */
+async function runPolicy(options: AugmentOptions, beforeCompute: () => Promise<unknown>): Promise<string[]> {
+  if (options.op || options.grid) throw new Error('--policy applies a whole policy: leave out --op and --grid');
+  const fill = parseNumber(options.fill, 'fill', 0, 255);
+  const interpolation = options.interpolation;
+  if (interpolation !== 'nearest' && interpolation !== 'bilinear') throw new Error(`--interpolation must be nearest or bilinear, got '${interpolation}'`);
+  const seed = parseNumber(options.seed, 'seed', 0, 2 ** 32 - 1);
+  const spec = options.policy!;
+  const named = /^(rand-|trivial|none$|ta$|official:)/.test(spec);
+  const policy = loadFrozenPolicy(named || spec.endsWith('.json') ? spec : join(spec, 'policy.json'));
+  const inputs = listInputs(options.input);
+  const outputIsDir = inputs.length > 1 || statSync(options.input).isDirectory();
+  if (!outputIsDir && extname(options.output).toLowerCase() !== '.png') throw new Error(`--output '${options.output}' must be a .png file`);
+  const outDir = outputIsDir ? options.output : dirname(options.output);
+  if (!existsSync(outDir)) throw new Error(`output directory '${outDir}' does not exist`);
+  const headers: Array<{ width: number; height: number; channels: number }> = [];
+  for (const path of inputs) headers.push(await readHeader(path));
+  await beforeCompute();
+  inputs.forEach((path, i) => checkImageFits(path, headers[i]!, 1, tf.getBackend()));
+  const rng = new Rng(seed);
+  const record: DrawsFile = { format: 'dralab.draws', version: 1, policy: policy.file, interpolation, fill, seed, backend: tf.getBackend(), images: [] };
+  const encoded: Array<{ target: string; png: Buffer }> = [];
+  for (const path of inputs) {
+    const image = await decode(path);
+    const { height, width, channels } = image;
+    const draws = policy.sample(1, rng);
+    const x = tf.tensor4d(Float32Array.from(image.pixels), [1, height, width, channels]);
+    const out = policy.applyDraws(x, draws, { interpolation, fill });
+    const pixels = Uint8Array.from(await out.data());
+    tf.dispose([x, out]);
+    const target = outputIsDir ? join(options.output, `${basename(path, extname(path))}.png`) : options.output;
+    encoded.push({ target, png: await sharp(Buffer.from(pixels), { raw: { width, height, channels } }).png().toBuffer() });
+    record.images.push({
+      input: path,
+      output: target,
+      layers: draws.map((d) => {
+        const opIndex = d.opIndex[0]!;
+        return { op: opIndex >= 0 ? policy.ops[opIndex]! : null, opIndex, applied: opIndex >= 0, magnitude: d.magnitude[0]!, sign: d.sign[0]!, centre: [d.cutoutCentre[0]!, d.cutoutCentre[1]!] };
+      }),
+    });
+  }
+  await writeAll(encoded);
+  if (options.draws) writeTextAtomic(options.draws, `${JSON.stringify(record, null, 1)}\n`);
+  return [...encoded.map((e) => e.target), ...(options.draws ? [options.draws] : [])];
+}
+
+/** Writes every PNG to a temporary name, then renames them all: an error leaves no partial output. */
+async function writeAll(encoded: Array<{ target: string; png: Buffer }>): Promise<void> {
   const temps: string[] = [];
   try {
     for (const { target, png } of encoded) {
@@ -159,15 +238,16 @@ export async function runAugment(options: AugmentOptions, beforeCompute: () => P
     for (const t of temps) if (existsSync(t)) unlinkSync(t);
     throw err;
   }
-  return encoded.map((e) => e.target);
 }
 
 export function registerAugmentCommand(program: Command): void {
   program
     .command('augment')
-    .description('apply one operator (or --grid: every operator) to an image or a directory of images; writes 8-bit PNG')
+    .description('apply one operator (or --grid: every operator, or --policy: a policy) to an image or a directory of images; writes 8-bit PNG')
     .option('--op <name>', `operator: ${ALL_OP_NAMES.join(', ')}`)
-    .requiredOption('--magnitude <m>', 'magnitude in [0, 1]')
+    .option('--magnitude <m>', 'magnitude in [0, 1] (with --op or --grid)')
+    .option('--policy <policy>', 'apply a policy instead: policy.json, a run folder, rand-m9-n2[-mstd0.5], trivial, none or official:<name>; each image gets its own draws')
+    .option('--draws <file>', 'with --policy: write what was drawn for each image and layer (JSON; python/dralab_torch replays it)')
     .option('--sign <s>', 'sign of the magnitude for signed operators: 1 or -1', '1')
     .option('--interpolation <mode>', 'nearest or bilinear (affine operators)', 'bilinear')
     .option('--fill <v>', 'fill level 0..255 for pixels from outside the image and Cutout', '0')

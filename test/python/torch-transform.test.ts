@@ -251,3 +251,27 @@ describe('dralab_torch in training', { skip: missing ?? false, timeout: 600_000 
     assert.match(r.stdout, /done: 3 steps on 2 rank\(s\)/);
   });
 });
+
+describe('dralab augment --policy --draws, replayed by dralab_torch.verify', { skip: missing ?? false, timeout: 300_000 }, () => {
+  it('every image of a directory gets its own draws; Python replays the record to the same bytes', async () => {
+    const sharp = (await import('sharp')).default;
+    const dir = mkdtempSync(join(tmpdir(), 'dralab-draws-'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'in'));
+    mkdirSync(join(dir, 'out'));
+    for (let i = 0; i < 6; i++) {
+      const size = i % 2 === 0 ? 32 : 48;
+      await sharp(Buffer.from(makeImage(size, size, 3, 20 + i)), { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(dir, 'in', `image-${i}.png`));
+    }
+    const draws = join(dir, 'draws.json');
+    const cli = spawnSync(process.execPath, [join(REPO, 'bin', 'dralab.js'), '--backend', 'cpu', 'augment', '--policy', 'rand-m9-n3-mstd0.5', '--input', join(dir, 'in'), '--output', join(dir, 'out'), '--draws', draws, '--seed', '4'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(cli.status, 0, cli.stderr);
+    const record = JSON.parse((await import('node:fs')).readFileSync(draws, 'utf8')) as { images: Array<{ layers: Array<{ op: string | null }> }>; backend: string };
+    assert.equal(record.images.length, 6);
+    assert.equal(record.backend, 'cpu');
+    assert.ok(record.images.every((image) => image.layers.length === 3));
+    const r = python(['-m', 'dralab_torch.verify', draws]);
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /6 of 6 images equal dralab's bytes \(dralab backend: cpu\)/);
+  });
+});
