@@ -52,6 +52,10 @@ class Layer:
     mu: list[float]
     sigma: list[float]
 
+    def __post_init__(self) -> None:
+        # Drawn from once per image and layer: the cumulative sum is kept, not recomputed.
+        self.cumulative = np.cumsum(self.probabilities)
+
 
 @dataclass
 class DraPolicy:
@@ -170,7 +174,7 @@ class DraPolicy:
         draws = []
         for layer in self.layers:
             sign = -1.0 if rng.random() < 0.5 else 1.0
-            op = int(min(np.searchsorted(np.cumsum(layer.probabilities), rng.random(), side='right'), len(self.ops) - 1))
+            op = int(min(np.searchsorted(layer.cumulative, rng.random(), side='right'), len(self.ops) - 1))
             p = lo + (hi - lo) * rng.random()
             applied = rng.random() < p
             m = rng.random() if self.uniform_magnitude else layer.mu[op] + layer.sigma[op] * rng.standard_normal()

@@ -77,6 +77,10 @@ class DraTransform:
         return self.policy.apply_draws(image, self.policy.sample(rng), self.interpolation, self.fill)
 
     def __call__(self, image: Any) -> Any:
+        if getattr(image, 'ndim', 0) == 4 and type(image).__module__.startswith('torch'):
+            # A batch: each image draws for itself (a seeded sample's stream goes to the first).
+            import torch
+            return torch.stack([self(img) for img in image])
         rng = self._rng()
         try:
             from PIL import Image
@@ -95,8 +99,6 @@ class DraTransform:
             if image.ndim == 3:
                 out = self.apply_array(np.ascontiguousarray(image.permute(1, 2, 0).numpy()), rng)
                 return torch.from_numpy(out).permute(2, 0, 1).contiguous()
-            if image.ndim == 4:
-                return torch.stack([self(img) if self._next is None else self(img) for img in image])
             raise ValueError(f'tensors must be [C, H, W] or [N, C, H, W], got shape {tuple(image.shape)}')
         if isinstance(image, np.ndarray):
             return self.apply_array(image, rng)

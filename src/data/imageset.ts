@@ -158,9 +158,16 @@ export function fitImageSet(set: ImageSet, size: readonly [number, number] | und
  * proxy halves.
  */
 export function fingerprintImageSet(set: ImageSet): string {
+  // Image sets are immutable: hashed once, not at every checkpoint (a CIFAR set is 150 MB).
+  const known = fingerprints.get(set);
+  if (known) return known;
   const hash = createHash('sha256');
   hash.update(`${set.count}x${set.height}x${set.width}x${set.channels}\n`);
   hash.update(set.images);
   hash.update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength));
-  return hash.digest('hex');
+  const digest = hash.digest('hex');
+  fingerprints.set(set, digest);
+  return digest;
 }
+
+const fingerprints = new WeakMap<ImageSet, string>();

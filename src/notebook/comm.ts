@@ -145,6 +145,13 @@ class CommRegistry {
     handler(comm, { data: content.data ?? {}, buffers, metadata });
   }
 
+  /** A frontend's comm_open, comm_msg or comm_close, wherever it came from (the kernel's shell socket, a test). */
+  receive(msgType: 'comm_open' | 'comm_msg' | 'comm_close', content: Record<string, unknown>, buffers: Uint8Array[], metadata: Record<string, unknown>): void {
+    if (msgType === 'comm_open') this.opened(content as never, buffers, metadata);
+    else if (msgType === 'comm_msg') this.message(content as never, buffers, metadata);
+    else this.closedByFrontend(content as never, buffers, metadata);
+  }
+
   message(content: { comm_id: string; data?: CommData }, buffers: Uint8Array[], metadata: Record<string, unknown>): void {
     this.comms.get(content.comm_id)?.deliver({ data: content.data ?? {}, buffers, metadata });
   }
@@ -200,10 +207,7 @@ export function setCommTransport(transport: CommTransport | undefined): void {
 
 /** Hands the kernel side a message as if it came from a frontend (tests, embedding). */
 export function deliverToKernel(msgType: 'comm_open' | 'comm_msg' | 'comm_close', content: Record<string, unknown>, buffers: Uint8Array[] = [], metadata: Record<string, unknown> = {}): void {
-  const r = registry();
-  if (msgType === 'comm_open') r.opened(content as never, buffers, metadata);
-  else if (msgType === 'comm_msg') r.message(content as never, buffers, metadata);
-  else r.closedByFrontend(content as never, buffers, metadata);
+  registry().receive(msgType, content, buffers, metadata);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -367,9 +371,7 @@ export function patchTslabServer(jupyter: TslabJupyterModule): void {
       const content = message.content;
       if (message.header.msg_type === 'comm_info_request') {
         transport.reply(sock, message, 'comm_info_reply', { status: 'ok', comms: r.info(content.target_name as string | undefined) });
-      } else if (message.header.msg_type === 'comm_open') r.opened(content as never, message.buffers, message.metadata);
-      else if (message.header.msg_type === 'comm_msg') r.message(content as never, message.buffers, message.metadata);
-      else r.closedByFrontend(content as never, message.buffers, message.metadata);
+      } else r.receive(message.header.msg_type as 'comm_open' | 'comm_msg' | 'comm_close', content, message.buffers, message.metadata);
     } finally {
       transport.parent = previousParent;
       publishStatus(this, message, 'idle');

@@ -201,7 +201,7 @@ export class SearchControls {
     const recorded = s.history.snapshots.length > 0 ? s.history.snapshots : [{ step: s.stepCount, policy: s.policy.snapshot() }];
     const wanted = this.scrubber.get('value');
     // The newest snapshot at or before the scrubbed step.
-    const index = Math.max(0, recorded.reduce((best, snap, i) => (snap.step <= wanted ? i : best), 0));
+    const index = recorded.reduce((best, snap, i) => (snap.step <= wanted ? i : best), 0);
     const snapshot = recorded[index]!;
     const layer = this.layer.value ?? 0;
     const parts = [

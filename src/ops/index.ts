@@ -251,16 +251,14 @@ export function applyOp(name: OpName, images: tf.Tensor4D, magnitude: tf.Tensor1
 }
 
 /**
- * applyOp without the value checks (each reads the tensors back): for the batched paths
- * (applyPerSample, the search), whose magnitudes come from a clipped policy and whose
- * images from the data or a previous op, and which check the step's losses instead.
+ * applyOp without its checks of shapes and values (the values' cost a read-back each): the
+ * callers have checked the shapes (applyOp, applyPerSample for its whole batch); the
+ * batched path's magnitudes come from a clipped policy and its images from the data or a
+ * previous op, and the search checks each step's losses instead.
  */
 function applyOpWithoutValueChecks(name: OpName, images: tf.Tensor4D, magnitude: tf.Tensor1D, options: ApplyOptions): tf.Tensor4D {
   const op = OPS[assertOpName(name)];
-  checkImages(images, `applyOp(${name})`);
   const n = images.shape[0];
-  checkPerSample(magnitude, n, 'magnitude', `applyOp(${name})`);
-  checkPerSample(options.sign, n, 'sign', `applyOp(${name})`);
   const geometry = resolveOptions(options);
   if (options.cutoutCentre !== undefined) {
     const c = options.cutoutCentre;
