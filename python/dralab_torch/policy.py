@@ -14,7 +14,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -169,33 +169,45 @@ class DraPolicy:
     # ---- sampling and applying -----------------------------------------------------------
 
     def sample(self, rng: np.random.Generator) -> list[LayerDraw]:
-        """One image's draws, with the semantics of dralab's FrozenPolicy.sample."""
+        """One image's draws, with the semantics of dralab's FrozenPolicy.sample.
+
+        All of an image's uniforms come from one call (and its normals from another): per-layer
+        scalar draws cost more than the operators on a 32 px image.
+        """
         lo, hi = self.apply_probability
+        depth = len(self.layers)
+        uniform = rng.random((depth, 7))
+        normal = None if self.uniform_magnitude else rng.standard_normal(depth)
+        last_op = len(self.ops) - 1
         draws = []
-        for layer in self.layers:
-            sign = -1.0 if rng.random() < 0.5 else 1.0
-            op = int(min(np.searchsorted(layer.cumulative, rng.random(), side='right'), len(self.ops) - 1))
-            p = lo + (hi - lo) * rng.random()
-            applied = rng.random() < p
-            m = rng.random() if self.uniform_magnitude else layer.mu[op] + layer.sigma[op] * rng.standard_normal()
+        for d, layer in enumerate(self.layers):
+            u_sign, u_op, u_probability, u_gate, u_magnitude, u_row, u_col = uniform[d].tolist()
+            sign = -1.0 if u_sign < 0.5 else 1.0
+            op = min(int(np.searchsorted(layer.cumulative, u_op, side='right')), last_op)
+            applied = u_gate < lo + (hi - lo) * u_probability  # p ~ U(lo, hi) per image and layer
+            m = u_magnitude if normal is None else layer.mu[op] + layer.sigma[op] * float(normal[d])
             magnitude = float(F32(min(self.magnitude_scale, max(0.0, m))))
-            centre = (float(F32(rng.random())), float(F32(rng.random())))
-            draws.append(LayerDraw(op if applied else -1, magnitude, sign, centre))
+            draws.append(LayerDraw(op if applied else -1, magnitude, sign, (float(F32(u_row)), float(F32(u_col)))))
         return draws
 
     def apply_draws(self, image: np.ndarray, draws: Sequence[LayerDraw], interpolation: str = 'bilinear', fill: float = 0.0) -> np.ndarray:
         """Applies recorded draws to one uint8 image [H, W, C]; the levels after each layer, as dralab's pass."""
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (1, 3):
             raise ValueError(f'images must be uint8 [H, W, C] with 1 or 3 channels, got {image.dtype} {image.shape}')
-        out = image
+        # Layers alternate between two buffers (a layer never writes over its own input); the
+        # caller gets a fresh array, or the input itself when no layer applied.
+        current = image
+        buffers = (np.empty_like(image), np.empty_like(image))
+        applied = 0
         for draw in draws:
             if draw.op < 0:
                 continue
             name = self.ops[draw.op]
             if name == 'Identity':
                 continue
-            out = apply_op(name, out, draw.magnitude, draw.sign, draw.centre, interpolation == 'bilinear', fill)
-        return out
+            current = apply_op(name, current, draw.magnitude, draw.sign, draw.centre, interpolation == 'bilinear', fill, out=buffers[applied % 2])
+            applied += 1
+        return current if applied else image.copy()
 
 
 def translate_range(side: int) -> float:
@@ -256,35 +268,25 @@ def affine_matrix(name: str, arg: float, height: int, width: int) -> tuple[float
     return (cos, F32(-sin), c, sin, cos, f)
 
 
-def apply_op(name: str, image: np.ndarray, magnitude: float, sign: float, centre: tuple[float, float], bilinear: bool = True, fill: float = 0.0) -> np.ndarray:
-    """One operator on one uint8 image, as dralab's 8-bit pass runs it."""
+def apply_op(name: str, image: np.ndarray, magnitude: float, sign: float, centre: tuple[float, float], bilinear: bool = True, fill: float = 0.0,
+             out: Optional[np.ndarray] = None) -> np.ndarray:
+    """One operator on one uint8 image, as dralab's 8-bit pass runs it; into ``out`` when given (not ``image``)."""
     h, w, _ = image.shape
     signed = F32(F32(magnitude) * F32(sign)) if name in SIGNED_OPS else F32(magnitude)
     arg = argument(name, signed, h, w)
     if name in ('ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate'):
-        return L.affine(image, affine_matrix(name, arg, h, w), bilinear, fill)
-    if name == 'Brightness':
-        return L.brightness(image, arg)
-    if name == 'Color':
-        return L.color(image, arg)
-    if name == 'Sharpness':
-        return L.sharpness(image, arg)
-    if name == 'Contrast':
-        return L.contrast(image, arg)
+        return L.affine(image, affine_matrix(name, arg, h, w), bilinear, fill, out)
     if name == 'Cutout':
-        return L.cutout(image, arg, centre, fill)
-    if name == 'Solarize':
-        return L.solarize(image, arg)
-    if name == 'Posterize':
-        return L.posterize(image, arg)
-    if name == 'Equalize':
-        return L.equalize(image)
-    if name == 'AutoContrast':
-        return L.autocontrast(image)
-    if name == 'Invert':
-        return L.invert(image)
-    if name == 'SolarizeAdd':
-        return L.solarize_add(image, arg)
+        return L.cutout(image, arg, centre, fill, out)
+    if name in _WITH_ARGUMENT:
+        return _WITH_ARGUMENT[name](image, arg, out)
+    if name in _WITHOUT_ARGUMENT:
+        return _WITHOUT_ARGUMENT[name](image, out)
     if name == 'Identity':
-        return image.copy()
+        return L._copy(image, out)
     raise PolicyError(f"unknown operator '{name}'")
+
+
+_WITH_ARGUMENT = {'Brightness': L.brightness, 'Color': L.color, 'Sharpness': L.sharpness, 'Contrast': L.contrast,
+                  'Solarize': L.solarize, 'Posterize': L.posterize, 'SolarizeAdd': L.solarize_add}
+_WITHOUT_ARGUMENT = {'Equalize': L.equalize, 'AutoContrast': L.autocontrast, 'Invert': L.invert}

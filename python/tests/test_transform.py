@@ -11,6 +11,8 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from dralab_torch import DraPolicy, PolicyError, SeededDataset
+from dralab_torch import levels
+from dralab_torch.policy import ALL_OP_NAMES, apply_op
 
 
 def image(seed: int, size: int = 32) -> np.ndarray:
@@ -109,6 +111,49 @@ class TestTransform(unittest.TestCase):
         self.assertTrue(DraPolicy.parse('trivial').uniform_magnitude)
         with self.assertRaisesRegex(PolicyError, "'m' is given twice"):
             DraPolicy.parse('rand-m9-n2-m5')
+
+
+class TestKernels(unittest.TestCase):
+    """The fast paths of dralab_torch.levels against their plain definitions (bytes against
+    dralab itself are checked by test/python/torch-transform.test.ts)."""
+
+    def test_the_smooth_level_multiply_and_shift_is_the_rounded_division_for_every_total(self):
+        totals = np.arange(13 * 255 + 1)
+        fast = ((2 * totals + 13) * levels.SMOOTH_MULTIPLIER) >> levels.SMOOTH_SHIFT
+        self.assertTrue(np.array_equal(fast, levels._smooth_levels().astype(np.int64)))
+        self.assertTrue(np.array_equal(fast, np.floor(totals / 13 + 0.5).astype(np.int64)))
+
+    def test_every_op_gives_the_same_bytes_into_a_buffer_across_sizes_and_from_a_strided_input(self):
+        for size in (32, 7, 224, 32):  # sizes change between calls: scratch arrays must follow
+            img = image(size, size)
+            strided = np.stack([img, img], axis=-1).reshape(size, size, 6)[..., ::2]  # same levels, not contiguous
+            for name in ALL_OP_NAMES:
+                for bilinear in (True, False):
+                    fresh = apply_op(name, img, 0.6, -1.0, (0.3, 0.7), bilinear)
+                    buffer = np.full_like(img, 17)
+                    into = apply_op(name, img, 0.6, -1.0, (0.3, 0.7), bilinear, out=buffer)
+                    self.assertIs(into, buffer)
+                    self.assertTrue(np.array_equal(fresh, into), f'{name} {size} px bilinear={bilinear}')
+                    self.assertTrue(np.array_equal(fresh, apply_op(name, strided, 0.6, -1.0, (0.3, 0.7), bilinear)), f'{name} strided')
+
+    def test_threads_using_the_transform_at_once_get_what_one_thread_gets(self):
+        import threading
+        policy = DraPolicy.parse('rand-m12-n3-mstd0.5')
+        images = [image(i, 64) for i in range(24)]
+        expected = [policy.apply_draws(img, policy.sample(np.random.default_rng(i))) for i, img in enumerate(images)]
+        results: dict = {}
+
+        def work(offset: int) -> None:
+            for i in range(offset, len(images), 4):
+                results[i] = policy.apply_draws(images[i], policy.sample(np.random.default_rng(i)))
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i, want in enumerate(expected):
+            self.assertTrue(np.array_equal(results[i], want), f'image {i}')
 
 
 if __name__ == '__main__':
