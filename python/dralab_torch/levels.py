@@ -40,14 +40,20 @@ _SCRATCH_LIMIT = 256  # arrays kept per thread; a stream of many image sizes sta
 
 
 def _scratch(tag: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """A reusable array for one temporary of one thread; its contents are whatever was left there."""
-    key = (tag, shape, dtype)
+    """A reusable array for one temporary of one thread; its contents are whatever was left there.
+
+    Kept by tag, size and type, not shape, so that operators share the same few image-sized
+    arrays ('f32-a', 'i16-a', ...) and what one operator leaves in the cache the next reuses.
+    Within one operator, each live temporary needs its own tag.
+    """
+    size = math.prod(shape)
+    key = (tag, size, dtype)
     array = _SCRATCH.arrays.get(key)
     if array is None:
         if len(_SCRATCH.arrays) >= _SCRATCH_LIMIT:
             _SCRATCH.arrays.clear()
-        array = _SCRATCH.arrays[key] = np.empty(shape, dtype)
-    return array
+        array = _SCRATCH.arrays[key] = np.empty(size, dtype)
+    return array.reshape(shape)
 
 
 def _constant(value, shape: tuple[int, ...], dtype) -> np.ndarray:
@@ -152,7 +158,7 @@ def grayscale_levels(image: np.ndarray) -> np.ndarray:
 
 def _levels16(image: np.ndarray) -> np.ndarray:
     """The image as int16 (scratch): ufuncs on same-typed operands skip numpy's buffered casts."""
-    wide = _scratch('levels16', image.shape, np.int16)
+    wide = _scratch('i16-a', image.shape, np.int16)
     np.copyto(wide, image)
     return wide
 
@@ -162,16 +168,16 @@ def _blend_with_degenerate(image: np.ndarray, degenerate: np.ndarray, factor: F3
     """dst = clip(d + f32(factor (v - d))) per element; ``degenerate`` is int16, [H, W] or the image's shape."""
     d = degenerate
     if degenerate.ndim != image.ndim:  # [H, W] levels, spread over the channels once: broadcasting
-        d = _scratch('blend-degenerate', image.shape, np.int16)  # over a last axis of 3 is slow
+        d = _scratch('i16-b', image.shape, np.int16)  # over a last axis of 3 is slow
         for k in range(image.shape[2]):
             d[..., k] = degenerate
-    diff = _scratch('blend-diff', image.shape, np.int16)
+    diff = _scratch('i16-c', image.shape, np.int16)
     np.subtract(_levels16(image) if image16 is None else image16, d, out=diff)
     # Same-typed float32 operands throughout: numpy's mixed-type loops are several times slower.
-    scaled = _scratch('blend', image.shape, F32)
+    scaled = _scratch('f32-a', image.shape, F32)
     np.copyto(scaled, diff)  # differences of levels are exact in float32
     scaled *= factor
-    base = _scratch('blend-base', image.shape, F32)
+    base = _scratch('f32-b', image.shape, F32)
     np.copyto(base, d)
     scaled += base
     return _store_levels(scaled, _output(image, out))
@@ -229,7 +235,7 @@ def sharpness(image: np.ndarray, factor: float, out: Optional[np.ndarray] = None
     np.multiply(total, np.int32(2 * SMOOTH_MULTIPLIER), out=level, dtype=np.int32)
     level += 13 * SMOOTH_MULTIPLIER
     level >>= SMOOTH_SHIFT
-    smooth = _scratch('sharp-smooth', image.shape, np.int16)
+    smooth = _scratch('i16-b', image.shape, np.int16)
     np.copyto(smooth, x)  # the border keeps its levels, as Pillow's filter copies it
     np.copyto(smooth[1:-1, 1:-1], level, casting='unsafe')
     return _blend_with_degenerate(image, smooth, F32(factor), out, image16=x)
@@ -248,45 +254,49 @@ def _copy(image: np.ndarray, out: Optional[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _equalize_table(histogram: np.ndarray, pixels: int) -> np.ndarray:
-    nonzero = np.nonzero(histogram)[0]
-    top = int(nonzero[-1]) if len(nonzero) else 0
-    step = (pixels - int(histogram[top])) // 255
-    if step <= 0:
-        return np.arange(256, dtype=np.uint8)
-    below = np.concatenate(([0], np.cumsum(histogram)[:-1]))
-    return np.minimum((step // 2 + below) // step, 255).astype(np.uint8)
+def _level_range(histograms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest level present in each channel's histogram [C, 256]."""
+    present = histograms > 0
+    return np.argmax(present, axis=1), 255 - np.argmax(present[:, ::-1], axis=1)
+
+
+def _equalize_tables(histograms: np.ndarray, pixels: int) -> np.ndarray:
+    """Pillow's equalize tables, all channels at once: [C, 256] levels (identity where a step is 0)."""
+    _, top = _level_range(histograms)
+    step = (pixels - np.take_along_axis(histograms, top[:, None], axis=1)) // 255  # [C, 1]
+    below = np.cumsum(histograms, axis=1) - histograms
+    tables = np.minimum((step // 2 + below) // np.maximum(step, 1), 255)
+    return np.where(step > 0, tables, np.arange(256)).astype(np.uint8)
 
 
 def _histograms(image: np.ndarray) -> np.ndarray:
-    """Per-channel level counts [C, 256], counted by Pillow over a view of the array (no copy):
-    numpy's bincount first widens every level to a 64-bit index, about three times slower."""
+    """Per-channel level counts [C, 256], counted by Pillow: numpy's bincount first widens every
+    level to a 64-bit index, about three times slower."""
     h, w, c = image.shape
     mode = 'RGB' if c == 3 else 'L'
     view = Image.frombuffer(mode, (w, h), np.ascontiguousarray(image), 'raw', mode, 0, 1)
     return np.asarray(view.histogram(), dtype=np.int64).reshape(c, 256)
 
 
+def _per_channel_tables(image: np.ndarray, tables: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out = tables[256 k + level] for channel k."""
+    return np.take(tables, _channel_levels(image), out=out, mode='clip')
+
+
 def equalize(image: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
-    h, w, c = image.shape
-    histograms = _histograms(image)
-    tables = np.concatenate([_equalize_table(histograms[k], h * w) for k in range(c)])
-    return np.take(tables, _channel_levels(image), out=_output(image, out), mode='clip')
+    h, w, _ = image.shape
+    tables = _equalize_tables(_histograms(image), h * w)
+    return _per_channel_tables(image, tables.reshape(-1), _output(image, out))
 
 
 def autocontrast(image: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
-    c = image.shape[2]
-    levels = np.arange(256, dtype=np.int32)
-    tables = []
-    for histogram in _histograms(image):
-        present = np.flatnonzero(histogram)
-        lo, hi = int(present[0]), int(present[-1])
-        if hi - lo <= 0:
-            tables.append(levels.astype(np.uint8))
-            continue
-        scale = F32(255 / (hi - lo))
-        tables.append(_to_levels(((levels - lo).astype(F32) * scale).astype(F32)))
-    return np.take(np.concatenate(tables), _channel_levels(image), out=_output(image, out), mode='clip')
+    lo, hi = _level_range(_histograms(image))
+    spread = hi - lo
+    # 255 / (hi - lo) in float64, then float32, as dralab's scale; a channel of one level keeps it.
+    scale = (255 / np.maximum(spread, 1)).astype(F32)[:, None]
+    stretched = (np.arange(256, dtype=np.int32) - lo[:, None]).astype(F32) * scale
+    tables = np.where(spread[:, None] > 0, _to_levels(stretched), np.arange(256, dtype=np.uint8))
+    return _per_channel_tables(image, tables.astype(np.uint8).reshape(-1), _output(image, out))
 
 
 def solarize(image: np.ndarray, threshold: float, out: Optional[np.ndarray] = None) -> np.ndarray:
@@ -399,12 +409,12 @@ def _axis_warp(image: np.ndarray, source: np.ndarray, axis: int, bilinear: bool,
         near = np.clip(first, 0, size - 1)
         far = np.clip(first + 1, 0, size - 1)
         lines = (image.shape[0], image.shape[1] * image.shape[2])  # rows of W*C levels
-        low = _scratch('axis-low', image.shape, np.uint8)
-        high = _scratch('axis-high', image.shape, np.uint8)
+        low = _scratch('u8-a', image.shape, np.uint8)
+        high = _scratch('u8-b', image.shape, np.uint8)
         np.take(image, near, axis=axis, out=low, mode='clip')
         np.take(image, far, axis=axis, out=high, mode='clip')
-        value = _scratch('axis-value', lines, F32)
-        step = _scratch('axis-step', lines, F32)
+        value = _scratch('f32-a', lines, F32)
+        step = _scratch('f32-b', lines, F32)
         np.copyto(value, low.reshape(lines))
         np.copyto(step, high.reshape(lines))
         step -= value  # differences of levels are exact in float32
@@ -516,18 +526,18 @@ def affine(image: np.ndarray, matrix: tuple[float, float, float, float, float, f
         if right_step is None:
             return left  # fx is exactly 0: dralab's left + (right - left) * 0 is left
         np.add(row_start, right_step, out=corner_index)
-        right = _gather_planes(pixels, corner_index, c, 'warp-right')
+        right = _gather_planes(pixels, corner_index, c, 'f32-b')
         right -= left  # differences of levels are exact in float32
         right *= fx
         left += right
         return left
 
-    top = along_row(base, 'warp-top')
+    top = along_row(base, 'f32-a')
     if moves_in_y:
         lower = _scratch('warp-lower', (n,), np.intp)
         np.multiply(step(y0, h - 1, 'warp-down-step'), w, out=lower)
         lower += base
-        bottom = along_row(lower, 'warp-bottom')
+        bottom = along_row(lower, 'f32-c')
         bottom -= top
         bottom *= fy
         top += bottom

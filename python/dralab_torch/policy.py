@@ -190,14 +190,22 @@ class DraPolicy:
             draws.append(LayerDraw(op if applied else -1, magnitude, sign, (float(F32(u_row)), float(F32(u_col)))))
         return draws
 
-    def apply_draws(self, image: np.ndarray, draws: Sequence[LayerDraw], interpolation: str = 'bilinear', fill: float = 0.0) -> np.ndarray:
-        """Applies recorded draws to one uint8 image [H, W, C]; the levels after each layer, as dralab's pass."""
+    def apply_draws(self, image: np.ndarray, draws: Sequence[LayerDraw], interpolation: str = 'bilinear', fill: float = 0.0,
+                    buffers: Optional[tuple[np.ndarray, np.ndarray]] = None) -> np.ndarray:
+        """Applies recorded draws to one uint8 image [H, W, C]; the levels after each layer, as dralab's pass.
+
+        ``buffers``: two arrays of the image's shape for the layers to alternate between (the
+        result is then one of them, or ``image`` itself when no layer applied); by default the
+        result is a new array.
+        """
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (1, 3):
             raise ValueError(f'images must be uint8 [H, W, C] with 1 or 3 channels, got {image.dtype} {image.shape}')
         # Layers alternate between two buffers (a layer never writes over its own input); the
         # caller gets a fresh array, or the input itself when no layer applied.
         current = image
-        buffers = (np.empty_like(image), np.empty_like(image))
+        own_buffers = buffers is None
+        if buffers is None:
+            buffers = (np.empty_like(image), np.empty_like(image))
         applied = 0
         for draw in draws:
             if draw.op < 0:
@@ -207,7 +215,7 @@ class DraPolicy:
                 continue
             current = apply_op(name, current, draw.magnitude, draw.sign, draw.centre, interpolation == 'bilinear', fill, out=buffers[applied % 2])
             applied += 1
-        return current if applied else image.copy()
+        return current if applied or not own_buffers else image.copy()
 
 
 def translate_range(side: int) -> float:

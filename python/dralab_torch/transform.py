@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from . import levels
 from .policy import DraPolicy
 
 STREAM_TAG = 0x44524131  # 'DRA1': keeps these streams apart from other uses of the same seed
@@ -85,10 +86,11 @@ class DraTransform:
         try:
             from PIL import Image
             if isinstance(image, Image.Image):
-                mode = image.mode
-                array = np.asarray(image.convert('RGB' if mode not in ('L', 'RGB') else mode))
-                array = array[..., None] if array.ndim == 2 else array
-                out = self.apply_array(np.ascontiguousarray(array), rng)
+                array = np.asarray(image if image.mode in ('L', 'RGB') else image.convert('RGB'))
+                array = np.ascontiguousarray(array[..., None] if array.ndim == 2 else array)
+                # Layers alternate in per-thread scratch images: fromarray copies the result out.
+                buffers = (levels._scratch('layer-a', array.shape, np.uint8), levels._scratch('layer-b', array.shape, np.uint8))
+                out = self.policy.apply_draws(array, self.policy.sample(rng), self.interpolation, self.fill, buffers)
                 return Image.fromarray(out[..., 0] if out.shape[2] == 1 else out, mode='L' if out.shape[2] == 1 else 'RGB')
         except ImportError:
             pass

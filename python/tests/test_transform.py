@@ -136,6 +136,15 @@ class TestKernels(unittest.TestCase):
                     self.assertTrue(np.array_equal(fresh, into), f'{name} {size} px bilinear={bilinear}')
                     self.assertTrue(np.array_equal(fresh, apply_op(name, strided, 0.6, -1.0, (0.3, 0.7), bilinear)), f'{name} strided')
 
+    def test_equalize_is_pillows_on_flat_two_level_and_noisy_images(self):
+        from PIL import ImageOps
+        flat = np.full((9, 11, 3), 77, np.uint8)
+        two = np.where(np.arange(99).reshape(9, 11, 1) % 3 == 0, 200, 10).astype(np.uint8).repeat(3, axis=2)
+        for img in (flat, two, image(5), image(6, 64)):
+            ours = levels.equalize(img)
+            self.assertTrue(np.array_equal(ours, np.asarray(ImageOps.equalize(Image.fromarray(img)))))
+        self.assertTrue(np.array_equal(levels.autocontrast(flat), flat))  # one level: unchanged
+
     def test_threads_using_the_transform_at_once_get_what_one_thread_gets(self):
         import threading
         policy = DraPolicy.parse('rand-m12-n3-mstd0.5')
