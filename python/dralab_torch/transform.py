@@ -14,6 +14,7 @@ with any number of DataLoader workers and on any rank of any world size. Call
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -78,10 +79,12 @@ class DraTransform:
         return self.policy.apply_draws(image, self.policy.sample(rng), self.interpolation, self.fill)
 
     def __call__(self, image: Any) -> Any:
-        if getattr(image, 'ndim', 0) == 4 and type(image).__module__.startswith('torch'):
+        torch_module = sys.modules.get('torch')
+        if getattr(image, 'ndim', 0) == 4 and torch_module is not None and isinstance(image, torch_module.Tensor):
             # A batch: each image draws for itself (a seeded sample's stream goes to the first).
             import torch
-            return torch.stack([self(img) for img in image])
+            batch = torch.stack([self(img).as_subclass(torch.Tensor) for img in image])
+            return batch if type(image) is torch.Tensor else batch.as_subclass(type(image))
         rng = self._rng()
         try:
             from PIL import Image
@@ -99,8 +102,10 @@ class DraTransform:
             if image.dtype != torch.uint8:
                 raise TypeError(f'tensors must be uint8 (0..255), got {image.dtype}')
             if image.ndim == 3:
-                out = self.apply_array(np.ascontiguousarray(image.permute(1, 2, 0).numpy()), rng)
-                return torch.from_numpy(out).permute(2, 0, 1).contiguous()
+                out = self.apply_array(np.ascontiguousarray(image.detach().cpu().permute(1, 2, 0).numpy()), rng)
+                result = torch.from_numpy(out).permute(2, 0, 1).contiguous().to(image.device)
+                # A tensor subclass (transforms.v2's tv_tensors.Image) comes back as its own kind.
+                return result if type(image) is torch.Tensor else result.as_subclass(type(image))
             raise ValueError(f'tensors must be [C, H, W] or [N, C, H, W], got shape {tuple(image.shape)}')
         if isinstance(image, np.ndarray):
             return self.apply_array(image, rng)

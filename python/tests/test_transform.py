@@ -68,6 +68,13 @@ class TestTransform(unittest.TestCase):
         from torchvision import transforms
         t = transforms.Compose([self.policy.transform(seed=1), transforms.ToTensor()])
         self.assertEqual(tuple(t(Image.fromarray(image(0))).shape), (3, 32, 32))
+
+        class Tagged(torch.Tensor):  # what v2's tv_tensors.Image is: a plain tensor subclass
+            pass
+
+        tagged = torch.from_numpy(image(0)).permute(2, 0, 1).contiguous().as_subclass(Tagged)
+        self.assertIs(type(self.policy.transform(seed=1)(tagged)), Tagged)
+        self.assertIs(type(self.policy.transform(seed=1)(torch.stack([tagged] * 2))), Tagged)
         try:
             from torchvision.transforms import v2
         except ImportError:
