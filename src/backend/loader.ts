@@ -9,6 +9,8 @@ export interface LoaderContext {
   automatic: boolean;
   /** Whether a software adapter may be chosen (forced, or allowSoftwareWebgpu). */
   allowSoftware: boolean;
+  /** Threads asked for (the wasm loader's; else DRALAB_THREADS or every core). */
+  threads?: number | string;
 }
 
 export type Loader = (context: LoaderContext) => Promise<{ tfjsBackend: string; details?: Record<string, unknown> }>;

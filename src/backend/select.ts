@@ -26,7 +26,7 @@ export interface BackendReport {
   /** Every backend tried before (and including) the chosen one. */
   attempts: BackendAttempt[];
   versions: Record<string, string>;
-  /** Threads the backend computes with (wasm in Node is single-threaded). */
+  /** Threads the backend computes with. */
   threads: number;
   /** Extra facts about the backend (e.g. the WebGPU adapter). */
   details: Record<string, unknown>;
@@ -40,6 +40,7 @@ export class BackendUnavailableError extends Error {
 }
 
 import type { Loader } from './loader';
+import { resolveThreads, useWasmThreads, wasmThreads } from './wasm-threads';
 export type { LoaderContext } from './loader';
 
 function errorText(err: unknown): string {
@@ -91,14 +92,19 @@ const LOADERS: Record<BackendName, Loader> = {
     const { webgpuLoader } = await import('./webgpu');
     return webgpuLoader(context);
   },
-  wasm: async () => {
+  wasm: async (context) => {
     const before = processHandlers();
     require('@tensorflow/tfjs-backend-wasm');
+    const choice = resolveThreads(context.threads);
+    await useWasmThreads(choice.threads);
     const { registerWasmTrainingKernels } = await import('./wasm-kernels');
     registerWasmTrainingKernels();
     await activate('wasm');
     removeHandlersAddedSince(before);
-    return { tfjsBackend: 'wasm' };
+    const how = choice.threads > 1
+      ? `tfjs's threaded-SIMD wasm build: XNNPACK's pool on ${choice.threads} Node worker threads`
+      : "tfjs's single-threaded SIMD wasm build";
+    return { tfjsBackend: 'wasm', details: { threads: `${choice.threads} (${choice.source}; ${choice.cores} cores): ${how}; dralab's own kernels run on the calling thread` } };
   },
   cpu: async () => {
     require('@tensorflow/tfjs-backend-cpu');
@@ -149,6 +155,8 @@ export interface SelectOptions {
    * default: lavapipe is slower than wasm and is meant for tests).
    */
   allowSoftwareWebgpu?: boolean;
+  /** Threads for the wasm backend (overrides DRALAB_THREADS; default: every core, at most 8). */
+  threads?: number | string;
 }
 
 /**
@@ -159,6 +167,7 @@ export interface SelectOptions {
 export async function selectBackend(options: SelectOptions = {}): Promise<BackendReport> {
   if (current && !options.reselect) return current;
   const forcedRaw = options.backend ?? process.env.DRALAB_BACKEND;
+  resolveThreads(options.threads); // a bad --threads or DRALAB_THREADS fails before any backend loads
   const forced = forcedRaw !== undefined && forcedRaw !== ''
     ? parseBackendName(forcedRaw, options.backend !== undefined ? 'backend' : 'DRALAB_BACKEND')
     : undefined;
@@ -166,7 +175,7 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
   const attempts: BackendAttempt[] = [];
   for (const backend of order) {
     try {
-      const loaded = await LOADERS[backend]({ automatic: !forced, allowSoftware: Boolean(forced) || Boolean(options.allowSoftwareWebgpu) });
+      const loaded = await LOADERS[backend]({ automatic: !forced, allowSoftware: Boolean(forced) || Boolean(options.allowSoftwareWebgpu), ...(options.threads !== undefined ? { threads: options.threads } : {}) });
       if (!forced && backend === 'webgpu' && loaded.details?.isSoftware === true && !options.allowSoftwareWebgpu) {
         attempts.push({ backend, ok: false, reason: `only a software adapter (${String(loaded.details.description ?? 'unknown')}) is present; it is slower than wasm` });
         continue;
@@ -206,9 +215,9 @@ function collectVersions(): Record<string, string> {
 
 function threadCount(backend: BackendName): number {
   if (backend === 'wasm') {
-    // tfjs disables wasm threads under Node (no SharedArrayBuffer workers there).
+    // What XNNPACK's pool reports (1 on the single-threaded build).
     const wasm = require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount?: () => number };
-    return wasm.getThreadsCount?.() ?? 1;
+    return Math.max(1, wasm.getThreadsCount?.() ?? wasmThreads());
   }
   if (backend === 'cpu') return 1;
   if (backend === 'node' || backend === 'node-gpu') return require('node:os').availableParallelism?.() ?? 1;

@@ -75,7 +75,8 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<Record<stri
   const training: StepTiming[] = [];
   const gpuModels = options.tiny ? ['resnet-20'] : ['resnet-20', 'wrn-28-10'];
   for (const model of gpuModels) training.push(await timeTraining(model, 'webgpu'));
-  await selectBackend({ backend: 'wasm', reselect: true });
+  // The wasm reference runs on one thread: the bundle carries tfjs's single-threaded build only.
+  await selectBackend({ backend: 'wasm', threads: 1, reselect: true });
   const wasmResnet = await timeTraining('resnet-20', 'wasm');
   training.push(wasmResnet);
   await webgpu();
@@ -108,7 +109,7 @@ export async function runGpuCheck(options: GpuCheckOptions): Promise<Record<stri
   // The same first steps on wasm: same seed, same draws; the losses should agree closely.
   // One step for the full-size model (a WRN-28-10 step at batch 128 takes minutes on wasm).
   const compared = Math.min(options.tiny ? 3 : 1, records.length);
-  await selectBackend({ backend: 'wasm', reselect: true });
+  await selectBackend({ backend: 'wasm', threads: 1, reselect: true });
   const reference = await DraSearch.create({ ...settings, data: 'synthetic:colour', backend: 'wasm' });
   const referenceLosses = (await reference.run({ steps: compared })).records.map((r) => r.valLoss);
   reference.dispose();

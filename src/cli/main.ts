@@ -3,6 +3,7 @@
  * arguments; every command lives in its own module and registers itself here.
  */
 import { Command, CommanderError } from 'commander';
+import { MAX_WASM_THREADS, setCommandLineThreads } from '../backend/wasm-threads';
 import { registerAugmentCommand } from './augment';
 import { registerGpuCheckCommand } from './gpu-check';
 import { registerInfoCommand } from './info';
@@ -14,8 +15,15 @@ export function buildProgram(): Command {
   const program = new Command('dralab')
     .description('Differentiable RandAugment on TensorFlow.js')
     .option('--backend <name>', 'force a backend: node-gpu, node, webgpu, wasm, cpu (default: DRALAB_BACKEND or automatic)')
+    .option('--threads <n>', `threads for the wasm backend, 1 to ${MAX_WASM_THREADS} (default: DRALAB_THREADS, else every core)`)
     .showHelpAfterError('(dralab <command> --help shows the options)')
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (root) => {
+      // Commands select the backend in several places (a search selects its own), so the
+      // choice is recorded once, checked here before any command runs.
+      const threads = root.opts<{ threads?: string }>().threads;
+      if (threads !== undefined) setCommandLineThreads(threads);
+    });
   registerInfoCommand(program);
   registerKernelCommand(program);
   registerAugmentCommand(program);

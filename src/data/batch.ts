@@ -133,41 +133,76 @@ export function cropPaddingFor(side: number): number {
  */
 export function toTensors(set: ImageSet, indices: ArrayLike<number>, cropFlip?: CropFlip): { images: tf.Tensor4D; labels: tf.Tensor1D } {
   if (cropFlip && (!Number.isInteger(cropFlip.padding) || cropFlip.padding < 0)) throw new RangeError(`crop padding must be a non-negative integer, got ${cropFlip.padding}`);
-  const { height: h, width: w, channels: c } = set;
-  const per = h * w * c;
-  const pixels = new Float32Array(indices.length * per);
+  const crops = cropFlip ? drawCropFlips(cropFlip.rng, indices.length, cropFlip.padding) : undefined;
+  const { images, labels } = gatherImages(set, indices);
+  const pixels = levelsOf(images, indices.length, set, crops);
+  return {
+    images: tf.tensor4d(pixels, [indices.length, set.height, set.width, set.channels], 'float32'),
+    labels: tf.tensor1d(labels, 'int32'),
+  };
+}
+
+/**
+ * Each image's random crop and flip as [dy, dx, flip] triples: offsets in [-padding,
+ * padding] and 1 for a horizontal flip, drawn image by image in that order (the order
+ * toTensors has always drawn them in, so batches drawn ahead are the same batches).
+ */
+export function drawCropFlips(rng: Rng, n: number, padding: number): Int32Array {
+  const crops = new Int32Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    crops[3 * i] = rng.int(2 * padding + 1) - padding;
+    crops[3 * i + 1] = rng.int(2 * padding + 1) - padding;
+    crops[3 * i + 2] = rng.next() < 0.5 ? 1 : 0;
+  }
+  return crops;
+}
+
+/** The bytes and labels of the images at `indices`, packed one after another. */
+export function gatherImages(set: ImageSet, indices: ArrayLike<number>): { images: Uint8Array; labels: Int32Array } {
+  const per = set.height * set.width * set.channels;
+  const images = new Uint8Array(indices.length * per);
   const labels = new Int32Array(indices.length);
   for (let i = 0; i < indices.length; i++) {
     const index = indices[i]!;
     if (!Number.isInteger(index) || index < 0 || index >= set.count) {
       throw new RangeError(`image index ${index} is out of range for a set of ${set.count} images`);
     }
-    if (cropFlip) copyCroppedFlipped(set, index, pixels, i * per, cropFlip);
-    else for (let p = 0; p < per; p++) pixels[i * per + p] = set.images[index * per + p]!;
+    images.set(set.images.subarray(index * per, (index + 1) * per), i * per);
     labels[i] = set.labels[index]!;
   }
-  return {
-    images: tf.tensor4d(pixels, [indices.length, h, w, c], 'float32'),
-    labels: tf.tensor1d(labels, 'int32'),
-  };
+  return { images, labels };
 }
 
-/** Writes image `index` of `set`, randomly cropped and flipped, at `dst` of `pixels` (the zero padding stays 0). */
-function copyCroppedFlipped(set: ImageSet, index: number, pixels: Float32Array, dst: number, { rng, padding }: CropFlip): void {
-  const { height: h, width: w, channels: c } = set;
-  const dy = rng.int(2 * padding + 1) - padding;
-  const dx = rng.int(2 * padding + 1) - padding;
-  const flip = rng.next() < 0.5;
-  const src = index * h * w * c;
-  for (let y = 0; y < h; y++) {
-    const sy = y + dy;
-    if (sy < 0 || sy >= h) continue;
-    for (let x = 0; x < w; x++) {
-      const sx = (flip ? w - 1 - x : x) + dx;
-      if (sx < 0 || sx >= w) continue;
-      const from = src + (sy * w + sx) * c;
-      const to = dst + (y * w + x) * c;
-      for (let k = 0; k < c; k++) pixels[to + k] = set.images[from + k]!;
+/**
+ * Packed images (gatherImages) as float32 levels, each shifted by its crop offsets and
+ * mirrored where flipped, with the uncovered border 0 (the zero padding). Pure arithmetic
+ * on arrays: augmentation workers run it too.
+ */
+export function levelsOf(images: Uint8Array, n: number, shape: { height: number; width: number; channels: number }, crops?: Int32Array): Float32Array {
+  const { height: h, width: w, channels: c } = shape;
+  const per = h * w * c;
+  const pixels = new Float32Array(n * per);
+  if (!crops) {
+    for (let p = 0; p < n * per; p++) pixels[p] = images[p]!;
+    return pixels;
+  }
+  for (let i = 0; i < n; i++) {
+    const dy = crops[3 * i]!;
+    const dx = crops[3 * i + 1]!;
+    const flip = crops[3 * i + 2] === 1;
+    const src = i * per;
+    const dst = i * per;
+    for (let y = 0; y < h; y++) {
+      const sy = y + dy;
+      if (sy < 0 || sy >= h) continue;
+      for (let x = 0; x < w; x++) {
+        const sx = (flip ? w - 1 - x : x) + dx;
+        if (sx < 0 || sx >= w) continue;
+        const from = src + (sy * w + sx) * c;
+        const to = dst + (y * w + x) * c;
+        for (let k = 0; k < c; k++) pixels[to + k] = images[from + k]!;
+      }
     }
   }
+  return pixels;
 }

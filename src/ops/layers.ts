@@ -64,12 +64,37 @@ export function applyLayers(images: tf.Tensor4D, ops: readonly OpName[], layers:
   checkPlans(images, ops, layers, 'applyLayers');
   const { interpolation, fill } = resolveOptions(options);
   const attrs: LayerPassAttrs = { ops, interpolation, fill };
-  return tf.tidy(() => hostKernelOr(LAYER_PASS, { inputs: () => layerPassInputs(images, ops, layers), attrs, when: layers.length > 0 }, () => applyLayersComposite(images, ops, layers, options)));
+  return tf.tidy(() => hostKernelOr(LAYER_PASS, { inputs: () => ({ images, ...layerPassPlan(images.shape, ops, layers) }), attrs, when: layers.length > 0 }, () => applyLayersComposite(images, ops, layers, options)));
 }
 
-/** The layer pass's inputs: the plans as tensors, with each op's argument and affine matrix per sample. */
-function layerPassInputs(images: tf.Tensor4D, ops: readonly OpName[], layers: readonly LayerPlan[]): tf.NamedTensorMap {
-  const [n, h, w] = images.shape;
+/** The layer pass's plan as host arrays, computed on the current backend as `applyLayers` computes it. */
+export interface LayerPassPlanArrays {
+  plan: Int32Array;
+  args: Float32Array;
+  mats: Float32Array;
+  centres: Float32Array;
+}
+
+/**
+ * The plan of `applyLayers` for a batch of `shape` as plain arrays: what an augmentation
+ * worker needs to run the pass off this thread with the same values (the op arguments and
+ * affine matrices come from the same tensor functions on the same backend).
+ */
+export function layerPassPlanArrays(shape: readonly [number, number, number, number], ops: readonly OpName[], layers: readonly LayerPlan[]): LayerPassPlanArrays {
+  return tf.tidy(() => {
+    const plan = layerPassPlan(shape, ops, layers);
+    return {
+      plan: plan.opIndex!.dataSync() as Int32Array,
+      args: plan.argument!.dataSync() as Float32Array,
+      mats: plan.matrix!.dataSync() as Float32Array,
+      centres: plan.centre!.dataSync() as Float32Array,
+    };
+  });
+}
+
+/** The layer pass's plan inputs: the plans as tensors, with each op's argument and affine matrix per sample. */
+function layerPassPlan(shape: readonly number[], ops: readonly OpName[], layers: readonly LayerPlan[]): tf.NamedTensorMap {
+  const [n, h, w] = shape as [number, number, number];
   // Every op's argument (and affine matrix) for every sample, from the ops' own
   // tensor functions, so the kernel warps and blends with the tensor path's values.
   const zeros = tf.zeros([n]) as tf.Tensor1D;
@@ -103,7 +128,7 @@ function layerPassInputs(images: tf.Tensor4D, ops: readonly OpName[], layers: re
   const argument = tf.reshape(tf.stack(argumentRows), [l, k, n]);
   const matrix = tf.reshape(tf.stack(matrixRows), [l, k, n, 6]);
   const centre = tf.tensor3d(Float32Array.from(layers.flatMap((layer) => [...layer.cutoutCentre])), [l, n, 2]);
-  return { images, opIndex, argument, matrix, centre };
+  return { opIndex, argument, matrix, centre };
 }
 
 /** `applyLayers` from the tensor ops, for backends without the host kernel (and as its reference). */

@@ -18,6 +18,7 @@ export const trainSettingsSchema = z.object({
   randomCropFlip: z.boolean().default(false).describe('random crop (zero padding of side / 8) and horizontal flip before the policy, as the official final training does'),
   seed: z.number().int().min(0).max(MAX_SEED).default(0).describe(`seed of the initialisation, batches and augmentation, an integer in [0, ${MAX_SEED}]`),
   evaluateEvery: z.number().int().positive().default(1).describe('evaluate on the held-out split every n epochs, and after the last'),
+  prefetch: z.boolean().default(true).describe('read and augment the next batch on a worker thread while the current one trains (cpu and wasm backends); the same batches either way'),
 });
 
 export type TrainSettings = z.infer<typeof trainSettingsSchema>;

@@ -5,17 +5,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchSampler, toTensors } from '../data';
-import { cropPaddingFor } from '../data/batch';
 import type { Dataset, ImageSet } from '../data/types';
 import { createModel } from '../models';
 import type { Model } from '../models/types';
 import type { FrozenPolicy } from '../policy/frozen';
-import { cutoutSquares, drawCutoutCentres } from '../ops/cutout';
 import { Rng } from '../util/rng';
 import { resolveSettings } from '../util/settings';
 import { TRAIN_DEFAULTS, trainSettingsSchema, type TrainSettings } from './config';
 import { SGD } from './optim';
 import { cosineLearningRate } from './schedule';
+import { BatchPipeline } from './batches';
 import { trainStep } from './step';
 
 /** Final training's settings (./config) and two run hooks. */
@@ -85,6 +84,8 @@ export async function trainWithPolicy(dataset: Dataset, policy: FrozenPolicy, po
   const totalSteps = stepsPerEpoch * o.epochs;
   const started = performance.now();
   const epochs: EpochSummary[] = [];
+  const batches = new BatchPipeline(dataset.train, policy, sampler, rng, { cropFlip: o.randomCropFlip, cutout: o.cutout, prefetch: o.prefetch });
+  let step = 0;
   try {
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       const epochStart = performance.now();
@@ -93,15 +94,10 @@ export async function trainWithPolicy(dataset: Dataset, policy: FrozenPolicy, po
       for (let s = 0; s < stepsPerEpoch; s++) {
         if (o.signal?.aborted) throw new Error('training aborted');
         optimizer.learningRate = cosineLearningRate(o.learningRate, epoch * stepsPerEpoch + s, totalSteps);
-        const { images, labels } = toTensors(dataset.train, sampler.next(), o.randomCropFlip ? { rng, padding: cropPaddingFor(height) } : undefined);
-        // Centres first, then the policy's draws: the order the search draws them in.
-        const centres = o.cutout > 0 ? drawCutoutCentres(rng, images.shape[0], height, width) : undefined;
-        const augmented = tf.tidy(() => {
-          const aug = policy.apply(images, rng);
-          return centres ? cutoutSquares(aug, o.cutout, centres) : aug;
-        });
-        const { loss, accuracy } = await trainStep(model, optimizer, augmented, labels, { clipNorm: o.gradClipNorm });
-        tf.dispose([images, labels, augmented, ...(centres ? [centres] : [])]);
+        const { images, labels } = await batches.take(step + 1 < totalSteps);
+        step++;
+        const { loss, accuracy } = await trainStep(model, optimizer, images, labels, { clipNorm: o.gradClipNorm });
+        tf.dispose([images, labels]);
         lossSum += loss;
         accSum += accuracy;
       }
@@ -112,6 +108,7 @@ export async function trainWithPolicy(dataset: Dataset, policy: FrozenPolicy, po
       await o.onEpoch?.(summary);
     }
   } finally {
+    await batches.close();
     model.dispose();
     optimizer.dispose();
   }

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type HostArray, type OutputSpec, runOnHost, type HostKernel } from '../../engine/host-kernels';
-import { type LayerPassArrays, simdKernels } from './simd';
+import { type LayerPassArrays, type SimdKernels, simdKernels } from './simd';
 import type { OpName } from '../names';
 import * as CODES from './op-codes';
 import { LEVEL_OPS, type LevelCall, type LevelOp, readLevels } from './layer-pass-ops';
@@ -79,37 +79,68 @@ const layerPassKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   expectShape('argument', argument, [layers, k, n]);
   expectShape('matrix', matrix, [layers, k, n, 6]);
   expectShape('centre', centre, [layers, n, 2]);
+  const size = h * w * c;
+  const simd = simdKernels(backend);
+  const outputs: OutputSpec[] = [{ shape: [...images.shape] }];
+  // The scratch also holds the op codes (at its end), so that on wasm every array the
+  // compiled pass reads lives in the backend's heap and nothing is copied.
+  if (simd) outputs.push({ shape: [layerPassWorkLength(size, k)], dtype: 'int32', scratch: true });
+  const [out] = runOnHost(backend, [images, opIndex, argument, matrix, centre], outputs, ([x, plan, args, mats, centres], [y, work]) => {
+    runLayerPass({ images: x!, plan: plan!, args: args!, mats: mats!, centres: centres!, out: y!, work }, [n, h, w, c], layers, { ops, interpolation, fill }, simd);
+  });
+  return out!;
+};
+
+/** Int32 elements of the compiled pass's scratch for images of `size` levels and k ops (codes at its end). */
+export function layerPassWorkLength(size: number, k: number): number {
+  return Math.ceil(LAYER_PASS_WORK_BYTES(size) / 4) + k;
+}
+
+/** The arrays of one pass, as the kernel and the augmentation workers (src/train/augment-worker.ts) hold them. */
+export interface LayerPassHostArrays {
+  images: HostArray;
+  plan: HostArray;
+  args: HostArray;
+  mats: HostArray;
+  centres: HostArray;
+  out: HostArray;
+  /** The compiled pass's scratch (layerPassWorkLength), where `simd` is given. */
+  work?: HostArray;
+}
+
+/**
+ * The layer pass over plain arrays: the compiled loops where `simd` is given, else the
+ * JavaScript ones (the same levels bit for bit). Throws on an op index out of range or an
+ * image holding NaN.
+ */
+export function runLayerPass(
+  a: LayerPassHostArrays, shape: readonly [number, number, number, number], layers: number, attrs: LayerPassAttrs, simd: SimdKernels | undefined,
+): void {
+  const { ops, interpolation, fill } = attrs;
+  const [n] = shape;
+  const k = ops.length;
   const impls: LevelOp[] = ops.map((name) => {
     const impl = (LEVEL_OPS as Record<string, LevelOp | undefined>)[name];
     if (!impl) throw new Error(`${LAYER_PASS}: unknown operator '${String(name)}'`);
     return impl;
   });
-  const identity = ops.map((name) => name === 'Identity');
-  const size = h * w * c;
+  for (let i = 0; i < a.plan.length; i++) {
+    const op = a.plan[i]!;
+    if (!(op >= -1 && op < k)) throw new Error(`${LAYER_PASS}: opIndex ${op} (layer ${Math.floor(i / n)}, image ${i % n}) is outside [-1, ${k - 1}]`);
+  }
   const bilinear = interpolation === 'bilinear';
-  const simd = simdKernels(backend);
-  const outputs: OutputSpec[] = [{ shape: [...images.shape] }];
-  // The scratch also holds the op codes (at its end), so that on wasm every array the
-  // compiled pass reads lives in the backend's heap and nothing is copied.
-  if (simd) outputs.push({ shape: [Math.ceil(LAYER_PASS_WORK_BYTES(size) / 4) + k], dtype: 'int32', scratch: true });
-  const [out] = runOnHost(backend, [images, opIndex, argument, matrix, centre], outputs, ([x, plan, args, mats, centres], [y, work]) => {
-    for (let i = 0; i < plan!.length; i++) {
-      const op = plan![i]!;
-      if (!(op >= -1 && op < k)) throw new Error(`${LAYER_PASS}: opIndex ${op} (layer ${Math.floor(i / n)}, image ${i % n}) is outside [-1, ${k - 1}]`);
-    }
-    let firstNaN = -1;
-    if (simd) {
-      const codes = (work as Int32Array).subarray(work!.length - k);
-      ops.forEach((name, i) => (codes[i] = OP_CODE[name]));
-      const arrays = { images: x, plan, args, mats, centres, codes, out: y, work } as LayerPassArrays;
-      firstNaN = simd.layerPass(arrays, images.shape, layers, bilinear, f32(fill));
-    } else {
-      firstNaN = passInJavaScript(x!, plan!, args!, mats!, centres!, y!, impls, identity, [n, h, w, c], layers, bilinear, f32(fill));
-    }
-    if (firstNaN >= 0) throw new Error(`${LAYER_PASS}: image ${firstNaN} of the batch contains NaN`);
-  });
-  return out!;
-};
+  let firstNaN = -1;
+  if (simd && a.work) {
+    const codes = (a.work as Int32Array).subarray(a.work.length - k);
+    ops.forEach((name, i) => (codes[i] = OP_CODE[name]));
+    const arrays = { images: a.images, plan: a.plan, args: a.args, mats: a.mats, centres: a.centres, codes, out: a.out, work: a.work } as LayerPassArrays;
+    firstNaN = simd.layerPass(arrays, shape, layers, bilinear, f32(fill));
+  } else {
+    const identity = ops.map((name) => name === 'Identity');
+    firstNaN = passInJavaScript(a.images, a.plan, a.args, a.mats, a.centres, a.out, impls, identity, shape, layers, bilinear, f32(fill));
+  }
+  if (firstNaN >= 0) throw new Error(`${LAYER_PASS}: image ${firstNaN} of the batch contains NaN`);
+}
 
 /** The pass with layer-pass-ops.ts's loops (where the compiled module is unavailable); returns -1 or the first image holding a NaN. */
 function passInJavaScript(

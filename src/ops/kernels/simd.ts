@@ -139,7 +139,7 @@ let scratch: Scratch | undefined;
 function runner(backend: unknown, arrays: readonly HostArray[]): InPlace | Scratch | undefined {
   const module = compiledModule();
   if (module === null) return undefined;
-  const heap = (backend as Partial<WasmHeapBackend>).wasm?.asm?.memory;
+  const heap = (backend as Partial<WasmHeapBackend> | undefined)?.wasm?.asm?.memory;
   if (heap instanceof WebAssembly.Memory) {
     let inPlace = inPlaceByMemory.get(heap);
     if (inPlace === undefined) {
