@@ -7,7 +7,10 @@
  * records tf.memory().numTensors after step 10 and after the last step, which must be
  * identical.
  *
- * Environment: DRALAB_BENCH_MODELS (default tiny-cnn,resnet-20), DRALAB_BENCH_BATCH
+ * The table (and the largest kernels of a search step, from a profile) goes into
+ * BENCHMARKS.md. Runs on the wasm backend with every core (DRALAB_THREADS chooses).
+ *
+ * Environment: DRALAB_BENCH_MODELS (default resnet-20,wrn-16-2,tiny-cnn), DRALAB_BENCH_BATCH
  * (default 32), DRALAB_BENCH_ROUNDS (default 3), DRALAB_BENCH_STEPS per round
  * (default 3), DRALAB_BENCH_MEMORY_STEPS (default 500; 0 skips the memory check).
  */
@@ -21,7 +24,8 @@ import { SGD } from '../../src/train/optim';
 import { trainStep } from '../../src/train/step';
 import { Rng } from '../../src/util/rng';
 import type { BenchResult, BenchRow } from './main';
-import { envInt, envList, median } from './util';
+import { envInt, envList, median, writeBenchmarksSection } from './util';
+import { profileKernels } from '../helpers/kernels';
 
 async function timeIt(steps: number, fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
@@ -30,15 +34,16 @@ async function timeIt(steps: number, fn: () => Promise<unknown>): Promise<number
 }
 
 export async function run(): Promise<BenchResult> {
-  const backend = await selectBackend();
-  const models = envList('DRALAB_BENCH_MODELS', 'tiny-cnn,resnet-20');
+  const backend = await selectBackend({ backend: 'wasm', reselect: true });
+  const models = envList('DRALAB_BENCH_MODELS', 'resnet-20,wrn-16-2,tiny-cnn');
   const batch = envInt('DRALAB_BENCH_BATCH', 32);
   const rounds = envInt('DRALAB_BENCH_ROUNDS', 3);
   const steps = envInt('DRALAB_BENCH_STEPS', 3);
   const memorySteps = envInt('DRALAB_BENCH_MEMORY_STEPS', 500);
   const dataset = await loadDataset('synthetic:colour', { seed: 0, trainCount: 1024, testCount: 64 });
   const rows: BenchRow[] = [];
-  const meta: Record<string, unknown> = { backend: backend.backend, batch, rounds, stepsPerRound: steps };
+  const meta: Record<string, unknown> = { backend: backend.backend, threads: backend.threads, batch, rounds, stepsPerRound: steps };
+  const profiles: string[] = [];
   for (const name of models) {
     const search = new DraSearch({ config: resolveSearchConfig({ model: name, batchSize: batch, steps: 100000, seed: 0 }), dataset, backend });
     const unrolled = new DraSearch({ config: resolveSearchConfig({ model: name, batchSize: batch, steps: 100000, seed: 0, policyGradient: 'second' }), dataset, backend });
@@ -69,7 +74,12 @@ export async function run(): Promise<BenchResult> {
       const g = tf.variableGrads(() => tf.mean(search.policy.augmentWith(images, draw, w)), search.policy.trainableVariables);
       tf.dispose([g.value, ...Object.values(g.grads)]);
     });
-    rows.push({ model: name, batch, 'plain step ms': plainMs, 'search step ms': searchMs, ratio: searchMs / plainMs, 'augment fwd+bwd ms': augmentMs, '2nd-order step ms': unrolledMs, '2nd-order ratio': unrolledMs / plainMs });
+    rows.push({ model: name, batch, 'plain step ms': +plainMs.toFixed(1), 'search step ms': +searchMs.toFixed(1), ratio: +(searchMs / plainMs).toFixed(2), 'augment fwd+bwd ms': +augmentMs.toFixed(1), '2nd-order step ms': +unrolledMs.toFixed(1), '2nd-order ratio': +(unrolledMs / plainMs).toFixed(2) });
+    const profile = await profileKernels(searchStep);
+    const plainProfile = await profileKernels(plain);
+    const top = (p: typeof profile) => p.kernels.slice(0, 6).map((k) => `${k.kernel} ${k.selfMs.toFixed(0)} ms`).join(', ');
+    profiles.push(`- ${name}: search step ${profile.totalMs.toFixed(0)} ms: ${top(profile)}; plain step ${plainProfile.totalMs.toFixed(0)} ms: ${top(plainProfile)}`);
+    meta[`profile ${name}`] = { search: profile.kernels.slice(0, 15).map((k) => ({ kernel: k.kernel, ms: +k.selfMs.toFixed(1), calls: k.calls })), plain: plainProfile.kernels.slice(0, 15).map((k) => ({ kernel: k.kernel, ms: +k.selfMs.toFixed(1), calls: k.calls })) };
     tf.dispose([images, labels]);
     model.dispose();
     optimizer.dispose();
@@ -84,5 +94,13 @@ export async function run(): Promise<BenchResult> {
     rows.push({ model: 'tiny-cnn (memory)', batch, 'numTensors @10': at10, [`numTensors @${search.stepCount}`]: tf.memory().numTensors });
     search.dispose();
   }
+  const timed = rows.filter((r) => r.ratio !== undefined);
+  const header = Object.keys(timed[0] ?? {});
+  const table = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...timed.map((r) => `| ${header.map((h) => String(r[h])).join(' | ')} |`)].join('\n');
+  writeBenchmarksSection(
+    'search',
+    'Search step vs plain training step',
+    `wasm, ${backend.threads} thread${backend.threads > 1 ? 's' : ''}, batch ${batch}, synthetic:colour; ${rounds} alternating rounds of ${steps} steps, medians. A search step is a model step on augmented images plus the policy step (a forward and backward through the model for the augmented loss and the KL to the clean prediction, and the backward through the augmentation); the floor is about 2 plain steps.\n\n${table}\n\nLargest kernels (self time, one step):\n\n${profiles.join('\n')}`,
+  );
   return { suite: 'search', rows, meta };
 }

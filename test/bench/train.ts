@@ -1,20 +1,22 @@
 /**
  * `npm run bench -- train`: one full training step (forward, backward, SGD momentum
- * update) of CIFAR ResNet-20, batch 64, 32x32x3, on wasm, side by side with the same
- * network and step in PyTorch on the CPU (scripts/bench_train_torch.py, one thread),
- * plus the pure-JS cpu backend on a small batch for reference and tiny-cnn on wasm.
- * Runs alternate between wasm and PyTorch so machine load hits both alike; the ratio is
- * the figure to read (meta.ratioCpuTime, from process CPU time, is the steadier one on a
- * loaded machine). The per-kernel profile of one wasm step goes into `meta`.
+ * update) of CIFAR ResNet-20 and WRN-16-2, batch 64, 32x32x3, on wasm at 1 thread and at
+ * every core, side by side with the same networks and step in PyTorch on the CPU at the
+ * same thread counts (scripts/bench_train_torch.py). Runs alternate between dralab and
+ * PyTorch so machine load hits both alike; the ratios are the figures to read. At one
+ * thread the ratio of process CPU time is reported too (steadier on a loaded machine; at
+ * several threads CPU time adds up the threads, so wall time is the measure). The
+ * per-kernel profile of one dralab step at each thread count goes into `meta` and the
+ * table into BENCHMARKS.md.
  *
- * Environment: DRALAB_BENCH_ROUNDS (default 3), DRALAB_BENCH_STEPS per round (default 3),
- * DRALAB_BENCH_CPU_BATCH (default 4; 0 skips the cpu row), DRALAB_PYTHON (default
+ * Environment: DRALAB_BENCH_MODELS (default resnet-20,wrn-16-2), DRALAB_BENCH_ROUNDS
+ * (default 3), DRALAB_BENCH_STEPS per round (default 3), DRALAB_PYTHON (default
  * /usr/bin/python3).
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select';
+import { MAX_WASM_THREADS } from '../../src/backend/wasm-threads';
 import { createModel } from '../../src/models';
 import type { Model } from '../../src/models/types';
 import { SGD } from '../../src/train/optim';
@@ -22,19 +24,7 @@ import { trainStep } from '../../src/train/step';
 import { Rng } from '../../src/util/rng';
 import { profileKernels } from '../helpers/kernels';
 import type { BenchResult, BenchRow } from './main';
-
-const envInt = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
-  return value;
-};
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+import { envInt, envList, median, runTorchTrainStep, writeBenchmarksSection, type TorchTrainResult } from './util';
 
 interface Workload {
   model: Model;
@@ -64,7 +54,7 @@ const cpuNow = () => {
   return (user + system) / 1000;
 };
 
-/** Wall and process CPU milliseconds per step (wasm runs on the main thread only). */
+/** Wall milliseconds per step, and process CPU milliseconds into `cpuTimes`. */
 async function timeSteps(w: Workload, steps: number, cpuTimes: number[] = []): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
@@ -77,101 +67,117 @@ async function timeSteps(w: Workload, steps: number, cpuTimes: number[] = []): P
   return times;
 }
 
-interface TorchResult {
-  msPerStep: number;
-  times: number[];
-  cpuTimes: number[];
-  parameters: number;
+interface Measured {
+  model: string;
   threads: number;
-  torch: string;
+  dralabMs: number;
+  dralabCpuMs: number;
+  torchMs: number | null;
+  torchCpuMs: number | null;
+  torch: TorchTrainResult | undefined;
+  dralabTimes: number[];
+  torchTimes: number[];
+  profile: { stepMs: number; topKernels: Array<{ kernel: string; ms: number; calls: number; share: number }> };
 }
 
-function runTorch(batch: number, steps: number): TorchResult {
-  const python = process.env.DRALAB_PYTHON ?? '/usr/bin/python3';
-  const script = join(__dirname, '../../../scripts/bench_train_torch.py');
-  const out = spawnSync(python, [script, '--batch', String(batch), '--steps', String(steps), '--warmup', '2', '--threads', '1'], { encoding: 'utf8' });
-  if (out.status !== 0) throw new Error(`${python} ${script} failed (status ${out.status}): ${out.stderr || out.error?.message}`);
-  return JSON.parse(out.stdout.trim().split('\n').pop()!) as TorchResult;
-}
-
-export async function run(): Promise<BenchResult> {
-  const rounds = envInt('DRALAB_BENCH_ROUNDS', 3);
-  const steps = envInt('DRALAB_BENCH_STEPS', 3);
-  const cpuBatch = envInt('DRALAB_BENCH_CPU_BATCH', 4);
-  const batch = 64;
-  const report = await selectBackend({ backend: 'wasm', reselect: true });
-
-  const resnet = workload('resnet-20', batch);
-  await timeSteps(resnet, 2);
-  const wasmTimes: number[] = [];
+async function measure(model: string, threads: number, batch: number, rounds: number, steps: number): Promise<Measured> {
+  const report = await selectBackend({ backend: 'wasm', threads, reselect: true });
+  if (report.threads !== threads) throw new Error(`asked for ${threads} threads, the backend reports ${report.threads}`);
+  const w = workload(model, batch);
+  await timeSteps(w, 2);
+  const dralabTimes: number[] = [];
+  const dralabCpu: number[] = [];
   const torchTimes: number[] = [];
-  const wasmCpuTimes: number[] = [];
-  const torchCpuTimes: number[] = [];
-  let torchInfo: TorchResult | undefined;
+  const torchCpu: number[] = [];
+  let torch: TorchTrainResult | undefined;
   for (let r = 0; r < Math.max(1, rounds); r++) {
-    // One untimed step after the PyTorch process ran (its caches and pages are cold then,
-    // about +300 ms), as the PyTorch side discards its warm-up steps in every round.
-    if (r > 0) await timeSteps(resnet, 1);
-    wasmTimes.push(...(await timeSteps(resnet, steps, wasmCpuTimes)));
+    // One untimed step after the PyTorch process ran (caches and pages are cold then), as
+    // the PyTorch side discards its warm-up steps in every round.
+    if (r > 0) await timeSteps(w, 1);
+    dralabTimes.push(...(await timeSteps(w, steps, dralabCpu)));
     try {
-      torchInfo = runTorch(batch, steps);
-      torchTimes.push(...torchInfo.times);
-      torchCpuTimes.push(...torchInfo.cpuTimes);
+      torch = runTorchTrainStep(batch, steps, threads, model);
+      torchTimes.push(...torch.times);
+      torchCpu.push(...torch.cpuTimes);
     } catch (err) {
       if (r === 0) console.warn(`PyTorch side skipped: ${err instanceof Error ? err.message : String(err)}`);
       break;
     }
   }
-  const profile = await profileKernels(() => trainStep(resnet.model, resnet.optimizer, resnet.images, resnet.labels));
-  const profiledTotal = profile.kernels.reduce((s, k) => s + k.selfMs, 0);
-  const topKernels = profile.kernels.slice(0, 12).map((k) => ({ kernel: k.kernel, ms: +k.selfMs.toFixed(1), calls: k.calls, share: +(k.selfMs / profile.totalMs).toFixed(3) }));
-  const parameters = resnet.model.parameterCount();
-  release(resnet);
+  const profile = await profileKernels(() => trainStep(w.model, w.optimizer, w.images, w.labels));
+  release(w);
+  return {
+    model,
+    threads,
+    dralabMs: median(dralabTimes),
+    dralabCpuMs: median(dralabCpu),
+    torchMs: torchTimes.length ? median(torchTimes) : null,
+    torchCpuMs: torchCpu.length ? median(torchCpu) : null,
+    torch,
+    dralabTimes,
+    torchTimes,
+    profile: {
+      stepMs: +profile.totalMs.toFixed(1),
+      topKernels: profile.kernels.slice(0, 10).map((k) => ({ kernel: k.kernel, ms: +k.selfMs.toFixed(1), calls: k.calls, share: +(k.selfMs / profile.totalMs).toFixed(3) })),
+    },
+  };
+}
 
-  const tiny = workload('tiny-cnn', batch);
-  await timeSteps(tiny, 2);
-  const tinyMs = median(await timeSteps(tiny, 5));
-  release(tiny);
+const fixed = (v: number | null, digits = 1) => (v === null ? null : +v.toFixed(digits));
 
-  const wasmMs = median(wasmTimes);
-  const torchMs = torchTimes.length > 0 ? median(torchTimes) : null;
-  const rows: BenchRow[] = [
-    { step: 'resnet-20 train step', backend: 'wasm (dralab)', batch, msPerStep: +wasmMs.toFixed(1), ratioToTorch: torchMs ? +(wasmMs / torchMs).toFixed(2) : null },
-    { step: 'resnet-20 train step', backend: `pytorch ${torchInfo?.torch ?? '(unavailable)'} cpu, 1 thread`, batch, msPerStep: torchMs ? +torchMs.toFixed(1) : null, ratioToTorch: torchMs ? 1 : null },
-    { step: 'tiny-cnn train step', backend: 'wasm (dralab)', batch, msPerStep: +tinyMs.toFixed(1), ratioToTorch: null },
-  ];
+export async function run(): Promise<BenchResult> {
+  const rounds = envInt('DRALAB_BENCH_ROUNDS', 3);
+  const steps = envInt('DRALAB_BENCH_STEPS', 3);
+  const models = envList('DRALAB_BENCH_MODELS', 'resnet-20,wrn-16-2');
+  const batch = 64;
+  const allCores = Math.min(os.availableParallelism(), MAX_WASM_THREADS);
+  const threadCounts = allCores > 1 ? [1, allCores] : [1];
+  const measured: Measured[] = [];
+  for (const model of models) for (const threads of threadCounts) measured.push(await measure(model, threads, batch, rounds, steps));
+  await selectBackend({ backend: 'wasm', reselect: true });
 
-  if (cpuBatch > 0) {
-    await selectBackend({ backend: 'cpu', reselect: true });
-    const cpu = workload('resnet-20', cpuBatch);
-    const cpuMs = median(await timeSteps(cpu, 1));
-    release(cpu);
-    rows.push({ step: 'resnet-20 train step', backend: 'cpu (pure JS)', batch: cpuBatch, msPerStep: +cpuMs.toFixed(0), ratioToTorch: null });
-    await selectBackend({ backend: 'wasm', reselect: true });
+  const rows: BenchRow[] = measured.map((m) => ({
+    model: m.model,
+    threads: m.threads,
+    'dralab ms/step': fixed(m.dralabMs),
+    'PyTorch ms/step': fixed(m.torchMs),
+    'ratio (wall)': m.torchMs ? fixed(m.dralabMs / m.torchMs, 2) : null,
+    'ratio (CPU time)': m.threads === 1 && m.torchCpuMs ? fixed(m.dralabCpuMs / m.torchCpuMs, 2) : null,
+  }));
+  const speedups: BenchRow[] = [];
+  if (threadCounts.length > 1) {
+    for (const model of models) {
+      const [one, all] = [measured.find((m) => m.model === model && m.threads === 1)!, measured.find((m) => m.model === model && m.threads === allCores)!];
+      speedups.push({
+        model,
+        [`dralab 1 -> ${allCores} threads`]: fixed(one.dralabMs / all.dralabMs, 2),
+        [`PyTorch 1 -> ${allCores} threads`]: one.torchMs && all.torchMs ? fixed(one.torchMs / all.torchMs, 2) : null,
+      });
+    }
   }
-
+  const table = (list: BenchRow[]) => {
+    const header = Object.keys(list[0]!);
+    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...list.map((r) => `| ${header.map((h) => String(r[h] ?? '-')).join(' | ')} |`)].join('\n');
+  };
+  const torchVersion = measured.find((m) => m.torch)?.torch?.torch ?? '(unavailable)';
+  const profiles = measured.map((m) => `- ${m.model}, ${m.threads} thread${m.threads > 1 ? 's' : ''}: ${m.profile.topKernels.slice(0, 5).map((k) => `${k.kernel} ${Math.round(k.share * 100)}%`).join(', ')}`).join('\n');
+  writeBenchmarksSection(
+    'train',
+    'Training step: dralab (wasm) vs PyTorch, one thread and every core',
+    `Batch 64 of 32x32x3, SGD with Nesterov momentum; dralab on wasm (XNNPACK; threads from tfjs's threaded-SIMD build on Node worker threads), PyTorch ${torchVersion} on the CPU with torch.set_num_threads at the same count. ${os.availableParallelism()} cores; ${rounds} alternating rounds of ${steps} steps, medians.\n\n${table(rows)}\n\n${speedups.length ? `${table(speedups)}\n\n` : ''}Largest kernels of one dralab step (self time, share of the step):\n\n${profiles}`,
+  );
   return {
     suite: 'train',
-    rows,
+    rows: [...rows, ...speedups],
     meta: {
-      backend: { backend: report.backend, threads: report.threads, versions: report.versions },
-      settings: { model: 'resnet-20', parameters, batch, input: [32, 32, 3], optimizer: 'SGD lr 0.1 nesterov momentum 0.9 wd 5e-4', rounds, stepsPerRound: steps, alternating: true, warmupStepsPerRound: { wasm: 1, torch: 2 } },
-      wasmStepMs: wasmTimes.map((t) => +t.toFixed(1)),
-      torchStepMs: torchTimes.map((t) => +t.toFixed(1)),
-      torch: torchInfo ? { version: torchInfo.torch, threads: torchInfo.threads, parameters: torchInfo.parameters } : null,
-      ratioWasmToTorch: torchMs ? +(wasmMs / torchMs).toFixed(3) : null,
-      // Process CPU time per step: on a loaded machine the wall clock counts time spent
-      // waiting for a core, which hits the two sides unequally; CPU time does not.
-      wasmCpuMs: wasmCpuTimes.map((t) => +t.toFixed(1)),
-      torchCpuMs: torchCpuTimes.map((t) => +t.toFixed(1)),
-      ratioCpuTime: torchCpuTimes.length > 0 ? +(median(wasmCpuTimes) / median(torchCpuTimes)).toFixed(3) : null,
-      profile: {
-        note: 'self time per kernel of one wasm step; Parent>Kernel = dispatched inside a composed wasm kernel',
-        stepMs: +profile.totalMs.toFixed(1),
-        kernelMs: +profiledTotal.toFixed(1),
-        topKernels,
-      },
-      loadAverage: (require('node:os') as typeof import('node:os')).loadavg(),
+      batch,
+      cores: os.availableParallelism(),
+      threadCounts,
+      rounds,
+      stepsPerRound: steps,
+      torch: torchVersion,
+      measured: measured.map((m) => ({ model: m.model, threads: m.threads, dralabStepMs: m.dralabTimes.map((t) => +t.toFixed(1)), torchStepMs: m.torchTimes.map((t) => +t.toFixed(1)), dralabCpuMs: fixed(m.dralabCpuMs), torchCpuMs: fixed(m.torchCpuMs), profile: m.profile })),
+      loadAverage: os.loadavg(),
     },
   };
 }

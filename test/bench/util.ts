@@ -21,21 +21,23 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** What scripts/bench_train_torch.py prints: the same ResNet-20 step in PyTorch on the CPU. */
+/** What scripts/bench_train_torch.py prints: one training step of a CIFAR network in PyTorch on the CPU. */
 export interface TorchTrainResult {
   msPerStep: number;
+  times: number[];
+  cpuTimes: number[];
   parameters: number;
   threads: number;
   torch: string;
 }
 
-/** Runs the PyTorch peer of the ResNet-20 training step (Debian python3-torch, one thread by default). */
-export function runTorchTrainStep(batch: number, steps: number, threads = 1): TorchTrainResult {
+/** Runs the PyTorch peer of a training step (Debian python3-torch; ResNet-20 on one thread by default). */
+export function runTorchTrainStep(batch: number, steps: number, threads = 1, model = 'resnet-20'): TorchTrainResult {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const { join } = require('node:path') as typeof import('node:path');
   const python = process.env.DRALAB_PYTHON ?? '/usr/bin/python3';
   const script = join(__dirname, '../../../scripts/bench_train_torch.py');
-  const out = spawnSync(python, [script, '--batch', String(batch), '--steps', String(steps), '--warmup', '2', '--threads', String(threads)], { encoding: 'utf8' });
+  const out = spawnSync(python, [script, '--model', model, '--batch', String(batch), '--steps', String(steps), '--warmup', '2', '--threads', String(threads)], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`${python} ${script} failed (status ${out.status}): ${out.stderr || out.error?.message}`);
   return JSON.parse(out.stdout.trim().split('\n').pop()!) as TorchTrainResult;
 }
