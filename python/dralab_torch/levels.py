@@ -56,17 +56,22 @@ def _scratch(tag: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     return array.reshape(shape)
 
 
-def _constant(value, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """A read-only array of one value (kept per thread): numpy 1.24's maximum and minimum run
-    four times faster against an array than against a scalar."""
-    key = ('constant', value, shape, dtype)
-    array = _SCRATCH.arrays.get(key)
-    if array is None:
+def _kept(key: tuple, make):
+    """A read-only array (or tuple of arrays) kept per thread under `key`, made once by `make()`."""
+    value = _SCRATCH.arrays.get(key)
+    if value is None:
         if len(_SCRATCH.arrays) >= _SCRATCH_LIMIT:
             _SCRATCH.arrays.clear()
-        array = _SCRATCH.arrays[key] = np.full(shape, value, dtype)
-        array.flags.writeable = False
-    return array
+        value = _SCRATCH.arrays[key] = make()
+        for array in value if isinstance(value, tuple) else (value,):
+            array.flags.writeable = False
+    return value
+
+
+def _constant(value, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """An array of one value: numpy 1.24's maximum and minimum run four times faster
+    against an array than against a scalar."""
+    return _kept(('constant', value, shape, dtype), lambda: np.full(shape, value, dtype))
 
 
 def _output(image: np.ndarray, out: Optional[np.ndarray]) -> np.ndarray:
@@ -119,13 +124,11 @@ def _point(image: np.ndarray, level_of, out: Optional[np.ndarray] = None) -> np.
 def _channel_levels(image: np.ndarray) -> np.ndarray:
     """level + 256 k for channel k: one index into per-channel tables stacked as [256 C].
 
-    Added on the flat image with a tiled offset row: numpy's broadcast over a last axis of 3 is
-    some fifty times slower than one contiguous add.
+    Added on the flat image with a tiled offset row (kept per size and channel count):
+    numpy's broadcast over a last axis of 3 is some fifty times slower than one contiguous add.
     """
     c = image.shape[2]
-    offsets = _scratch('channel-offsets', (image.size,), np.uint16)
-    if offsets[:c].tolist() != list(range(0, 256 * c, 256)) or offsets[-c:].tolist() != list(range(0, 256 * c, 256)):
-        offsets.reshape(-1, c)[:] = np.arange(0, 256 * c, 256, dtype=np.uint16)
+    offsets = _kept(('channel-offsets', image.size, c), lambda: np.tile(np.arange(0, 256 * c, 256, dtype=np.uint16), image.size // c))
     index = _scratch('channel-levels', image.shape, np.uint16)
     np.add(image.reshape(-1), offsets, out=index.reshape(-1), dtype=np.uint16)
     return index
@@ -377,14 +380,10 @@ def _gather_planes(pixels: np.ndarray, index: np.ndarray, channels: int, tag: st
 def _pixel_centres(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """x + 0.5 and y + 0.5 over the whole [H, W] grid, kept read-only per thread: a scalar times
     a full array is several times faster than the same product broadcast from a row or column."""
-    key = ('pixel-centres', h, w)
-    grids = _SCRATCH.arrays.get(key)
-    if grids is None:
-        xc = np.broadcast_to(np.arange(w, dtype=F32) + F32(0.5), (h, w)).copy()
-        yc = np.broadcast_to((np.arange(h, dtype=F32) + F32(0.5))[:, None], (h, w)).copy()
-        xc.flags.writeable = yc.flags.writeable = False
-        grids = _SCRATCH.arrays[key] = (xc, yc)
-    return grids
+    return _kept(('pixel-centres', h, w), lambda: (
+        np.broadcast_to(np.arange(w, dtype=F32) + F32(0.5), (h, w)).copy(),
+        np.broadcast_to((np.arange(h, dtype=F32) + F32(0.5))[:, None], (h, w)).copy(),
+    ))
 
 
 def _axis_warp(image: np.ndarray, source: np.ndarray, axis: int, bilinear: bool, fill: float, result: np.ndarray) -> np.ndarray:

@@ -49,12 +49,17 @@ export function cutoutComposite(images: tf.Tensor4D, side: tf.Tensor1D, centre: 
  * sides alike (the official top), with a quarter pixel of room for float rounding.
  */
 export function drawCutoutCentres(rng: Rng, n: number, height: number, width: number): tf.Tensor2D {
+  return tf.tensor2d(drawCutoutCentreValues(rng, n, height, width), [n, 2]);
+}
+
+/** drawCutoutCentres as a plain [n * 2] array (for work that runs off the tensor backend). */
+export function drawCutoutCentreValues(rng: Rng, n: number, height: number, width: number): Float32Array {
   const centres = new Float32Array(2 * n);
   for (let i = 0; i < n; i++) {
     centres[2 * i] = (rng.int(height) + 0.75) / height;
     centres[2 * i + 1] = (rng.int(width) + 0.75) / width;
   }
-  return tf.tensor2d(centres, [n, 2]);
+  return centres;
 }
 
 /**

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type BatchSampler, cropPaddingFor, drawCropFlips, gatherImages, levelsOf } from '../data/batch';
 import type { ImageSet } from '../data/types';
 import { HOST_BACKENDS } from '../engine/host-kernels';
-import { cutoutSquares, drawCutoutCentres } from '../ops/cutout';
+import { cutoutSquares, drawCutoutCentreValues } from '../ops/cutout';
 import { resolveOptions } from '../ops';
 import { layerPassPlanArrays } from '../ops/layers';
 import type { FrozenPolicy, LayerDraw } from '../policy/frozen';
@@ -82,7 +82,7 @@ export class BatchPipeline {
     const n = indices.length;
     const crops = this.options.cropFlip ? drawCropFlips(this.rng, n, cropPaddingFor(height)) : undefined;
     // Centres first, then the policy's draws: the order the search draws them in.
-    const centres = this.options.cutout > 0 ? centresOf(drawCutoutCentres(this.rng, n, height, width)) : undefined;
+    const centres = this.options.cutout > 0 ? drawCutoutCentreValues(this.rng, n, height, width) : undefined;
     const draws = this.policy.sample(n, this.rng);
     return { ...gatherImages(this.set, indices), crops, centres, draws };
   }
@@ -125,10 +125,4 @@ export class BatchPipeline {
     if (augmented instanceof tf.Tensor && images !== augmented) augmented.dispose();
     return { images, labels: tf.tensor1d(drawn.labels, 'int32') };
   }
-}
-
-function centresOf(tensor: tf.Tensor2D): Float32Array {
-  const values = tensor.dataSync() as Float32Array;
-  tensor.dispose();
-  return Float32Array.from(values);
 }
