@@ -11,6 +11,8 @@ export interface LoaderContext {
   allowSoftware: boolean;
   /** Threads asked for (the wasm loader's; else DRALAB_THREADS or every core). */
   threads?: number | string;
+  /** Convolution engine asked for on wasm ('auto', 'onednn', 'xnnpack'; else --conv or DRALAB_CONV). */
+  convolutions?: string;
 }
 
 export type Loader = (context: LoaderContext) => Promise<{ tfjsBackend: string; details?: Record<string, unknown> }>;

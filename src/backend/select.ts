@@ -41,6 +41,7 @@ export class BackendUnavailableError extends Error {
 
 import type { Loader } from './loader';
 import { resolveThreads, useWasmThreads, wasmThreads } from './wasm-threads';
+import { loadOneDnn, oneDnnActive, oneDnnThreads, oneDnnUnavailableReason, parseConvolutionEngine, useOneDnnConvolutions, useXnnpackConvolutions, type ConvolutionEngine } from './onednn';
 export type { LoaderContext } from './loader';
 
 function errorText(err: unknown): string {
@@ -96,15 +97,30 @@ const LOADERS: Record<BackendName, Loader> = {
     const before = processHandlers();
     require('@tensorflow/tfjs-backend-wasm');
     const choice = resolveThreads(context.threads);
-    await useWasmThreads(choice.threads);
+    const convolutions = decideConvolutions(context.convolutions);
+    // With oneDNN computing the convolutions, what stays on wasm is elementwise work and
+    // small reductions, where waking the pool's worker threads costs more than it saves
+    // (a ResNet-20 step: 106 ms with a 1-thread pool, 128 ms with 2; BENCHMARKS.md), so
+    // the threads go to oneDNN and wasm runs its single-threaded build.
+    const poolThreads = convolutions.engine === 'onednn' ? 1 : choice.threads;
+    await useWasmThreads(poolThreads);
     const { registerWasmTrainingKernels } = await import('./wasm-kernels');
     registerWasmTrainingKernels();
+    let convolutionText: string;
+    if (convolutions.engine === 'onednn') {
+      convolutionText = `${useOneDnnConvolutions(choice.threads)} (native addon; forward and both backprops)`;
+    } else {
+      useXnnpackConvolutions();
+      convolutionText = `XNNPACK in wasm (${convolutions.why})`;
+    }
     await activate('wasm');
     removeHandlersAddedSince(before);
-    const how = choice.threads > 1
-      ? `tfjs's threaded-SIMD wasm build: XNNPACK's pool on ${choice.threads} Node worker threads`
-      : "tfjs's single-threaded SIMD wasm build";
-    return { tfjsBackend: 'wasm', details: { threads: `${choice.threads} (${choice.source}; ${choice.cores} cores): ${how}; dralab's own kernels run on the calling thread` } };
+    const how = convolutions.engine === 'onednn'
+      ? `oneDNN's convolutions on ${choice.threads} OpenMP thread${choice.threads > 1 ? 's' : ''}; the other kernels on tfjs's single-threaded SIMD wasm build`
+      : choice.threads > 1
+        ? `tfjs's threaded-SIMD wasm build: XNNPACK's pool on ${choice.threads} Node worker threads`
+        : "tfjs's single-threaded SIMD wasm build";
+    return { tfjsBackend: 'wasm', details: { threads: `${choice.threads} (${choice.source}; ${choice.cores} cores): ${how}; dralab's own kernels run on the calling thread`, convolutions: convolutionText } };
   },
   cpu: async () => {
     require('@tensorflow/tfjs-backend-cpu');
@@ -112,6 +128,19 @@ const LOADERS: Record<BackendName, Loader> = {
     return { tfjsBackend: 'cpu' };
   },
 };
+
+/**
+ * Which engine computes the wasm backend's convolutions, and why: oneDNN when asked for
+ * (an error where the addon cannot load) or, automatically, where it loads; else XNNPACK.
+ */
+function decideConvolutions(option: string | undefined): { engine: ConvolutionEngine; why: string } {
+  const asked = parseConvolutionEngine(option);
+  if (asked === 'xnnpack') return { engine: 'xnnpack', why: 'asked for' };
+  if (loadOneDnn() !== undefined) return { engine: 'onednn', why: asked === 'onednn' ? 'asked for' : 'automatic' };
+  const reason = oneDnnUnavailableReason() ?? 'the oneDNN addon did not load';
+  if (asked === 'onednn') throw new Error(`oneDNN convolutions are unavailable: ${reason}`);
+  return { engine: 'xnnpack', why: reason };
+}
 
 type ProcessEvent = 'unhandledRejection' | 'uncaughtException';
 const PROCESS_EVENTS: ProcessEvent[] = ['unhandledRejection', 'uncaughtException'];
@@ -157,6 +186,11 @@ export interface SelectOptions {
   allowSoftwareWebgpu?: boolean;
   /** Threads for the wasm backend (overrides DRALAB_THREADS; default: every core, at most 8). */
   threads?: number | string;
+  /**
+   * Convolutions on wasm: 'onednn' (the native addon; an error where it is not built),
+   * 'xnnpack' (wasm's own), or 'auto' (oneDNN where it loads). Overrides --conv and DRALAB_CONV.
+   */
+  convolutions?: 'auto' | 'onednn' | 'xnnpack' | string;
 }
 
 /**
@@ -168,6 +202,9 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
   if (current && !options.reselect) return current;
   const forcedRaw = options.backend ?? process.env.DRALAB_BACKEND;
   resolveThreads(options.threads); // a bad --threads or DRALAB_THREADS fails before any backend loads
+  // Likewise a bad --conv or DRALAB_CONV; oneDNN asked for and unavailable is an error,
+  // not a fall back to the cpu backend.
+  const askedConvolutions = parseConvolutionEngine(options.convolutions);
   const forced = forcedRaw !== undefined && forcedRaw !== ''
     ? parseBackendName(forcedRaw, options.backend !== undefined ? 'backend' : 'DRALAB_BACKEND')
     : undefined;
@@ -175,7 +212,7 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
   const attempts: BackendAttempt[] = [];
   for (const backend of order) {
     try {
-      const loaded = await LOADERS[backend]({ automatic: !forced, allowSoftware: Boolean(forced) || Boolean(options.allowSoftwareWebgpu), ...(options.threads !== undefined ? { threads: options.threads } : {}) });
+      const loaded = await LOADERS[backend]({ automatic: !forced, allowSoftware: Boolean(forced) || Boolean(options.allowSoftwareWebgpu), ...(options.threads !== undefined ? { threads: options.threads } : {}), ...(options.convolutions !== undefined ? { convolutions: options.convolutions } : {}) });
       if (!forced && backend === 'webgpu' && loaded.details?.isSoftware === true && !options.allowSoftwareWebgpu) {
         attempts.push({ backend, ok: false, reason: `only a software adapter (${String(loaded.details.description ?? 'unknown')}) is present; it is slower than wasm` });
         continue;
@@ -192,7 +229,7 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
       };
       return current;
     } catch (err) {
-      if (forced) throw new BackendUnavailableError(backend, errorText(err));
+      if (forced || (backend === 'wasm' && askedConvolutions === 'onednn')) throw new BackendUnavailableError(backend, errorText(err));
       attempts.push({ backend, ok: false, reason: errorText(err) });
     }
   }
@@ -215,6 +252,7 @@ function collectVersions(): Record<string, string> {
 
 function threadCount(backend: BackendName): number {
   if (backend === 'wasm') {
+    if (oneDnnActive()) return oneDnnThreads();
     // What XNNPACK's pool reports (1 on the single-threaded build).
     const wasm = require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount?: () => number };
     return Math.max(1, wasm.getThreadsCount?.() ?? wasmThreads());

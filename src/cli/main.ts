@@ -3,6 +3,7 @@
  * arguments; every command lives in its own module and registers itself here.
  */
 import { Command, CommanderError } from 'commander';
+import { setCommandLineConvolutions } from '../backend/onednn';
 import { MAX_WASM_THREADS, setCommandLineThreads } from '../backend/wasm-threads';
 import { registerAugmentCommand } from './augment';
 import { registerGpuCheckCommand } from './gpu-check';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .description('Differentiable RandAugment on TensorFlow.js')
     .option('--backend <name>', 'force a backend: node-gpu, node, webgpu, wasm, cpu (default: DRALAB_BACKEND or automatic)')
     .option('--threads <n>', `threads for the wasm backend, 1 to ${MAX_WASM_THREADS} (default: DRALAB_THREADS, else every core)`)
+    .option('--conv <engine>', "convolutions on the wasm backend: onednn (the native addon), xnnpack (wasm's own) or auto (default: DRALAB_CONV, else oneDNN where the addon is built)")
     .showHelpAfterError('(dralab <command> --help shows the options)')
     .exitOverride()
     .hook('preAction', (root) => {
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
       // choice is recorded once, checked here before any command runs.
       const threads = root.opts<{ threads?: string }>().threads;
       if (threads !== undefined) setCommandLineThreads(threads);
+      const conv = root.opts<{ conv?: string }>().conv;
+      if (conv !== undefined) setCommandLineConvolutions(conv);
     });
   registerInfoCommand(program);
   registerKernelCommand(program);

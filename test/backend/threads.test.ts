@@ -1,5 +1,6 @@
 /**
- * The wasm backend on several threads (src/backend/wasm-threads.ts): the thread count's
+ * The wasm backend on several threads (src/backend/wasm-threads.ts), with its convolutions on
+ * XNNPACK (oneDNN's threads are tested in onednn.test.ts): the thread count's
  * sources and checks, a training run that is identical for the same seed and thread count
  * and agrees across thread counts, no tensor leaks, `dralab info` saying how threads are
  * provided, and a process that ends by itself after using the worker threads.
@@ -20,7 +21,7 @@ const BIN = join(__dirname, '../../../bin/dralab.js');
 
 /** Six SGD steps of a ResNet-20 from one seed; the losses and every weight afterwards. */
 async function trainOn(threads: number): Promise<{ losses: number[]; weights: Float32Array; tensorsBefore: number; tensorsAfter: number }> {
-  const report = await selectBackend({ backend: 'wasm', threads, reselect: true });
+  const report = await selectBackend({ backend: 'wasm', threads, convolutions: 'xnnpack', reselect: true });
   assert.equal(report.threads, threads);
   const model = createModel('resnet-20', { numClasses: 10, inputShape: [32, 32, 3], seed: 3 });
   const optimizer = new SGD({ learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
@@ -86,7 +87,7 @@ describe('wasm threads', { timeout: 600_000 }, () => {
   });
 
   it('dralab info says how many threads and how they are provided; --threads and DRALAB_THREADS choose', () => {
-    const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [BIN, '--backend', 'wasm', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+    const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [BIN, '--backend', 'wasm', '--conv', 'xnnpack', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
     const auto = JSON.parse(run(['info', '--json'], { DRALAB_THREADS: '' }).stdout) as { threads: number; details: { threads: string } };
     assert.equal(auto.threads, Math.min(resolveThreads().cores, MAX_WASM_THREADS));
     assert.match(auto.details.threads, /all cores/);
@@ -105,7 +106,7 @@ describe('wasm threads', { timeout: 600_000 }, () => {
     const script = `
       const tf = require('@tensorflow/tfjs-core');
       const { selectBackend } = require(${JSON.stringify(join(__dirname, '../../src/backend/select'))});
-      selectBackend({ backend: 'wasm', threads: 2 }).then((r) => {
+      selectBackend({ backend: 'wasm', threads: 2, convolutions: 'xnnpack' }).then((r) => {
         const x = tf.randomNormal([8, 16, 16, 8]);
         tf.conv2d(x, tf.randomNormal([3, 3, 8, 8]), 1, 'same').dataSync();
         console.log('threads', r.threads);

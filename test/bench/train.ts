@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- train`: one full training step (forward, backward, SGD momentum
  * update) of CIFAR ResNet-20 and WRN-16-2, batch 64, 32x32x3, on wasm at 1 thread and at
- * every core, side by side with the same networks and step in PyTorch on the CPU at the
+ * every core, with convolutions on oneDNN (the native addon, where built) and on XNNPACK,
+ * side by side with the same networks and step in PyTorch on the CPU at the
  * same thread counts (scripts/bench_train_torch.py). Runs alternate between dralab and
  * PyTorch so machine load hits both alike; the ratios are the figures to read. At one
  * thread the ratio of process CPU time is reported too (steadier on a loaded machine; at
@@ -15,6 +16,7 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
+import { loadOneDnn, oneDnnUnavailableReason, useOneDnnConvolutions, useXnnpackConvolutions, type ConvolutionEngine } from '../../src/backend/onednn';
 import { selectBackend } from '../../src/backend/select';
 import { MAX_WASM_THREADS } from '../../src/backend/wasm-threads';
 import { createModel } from '../../src/models';
@@ -67,61 +69,93 @@ async function timeSteps(w: Workload, steps: number, cpuTimes: number[] = []): P
   return times;
 }
 
-interface Measured {
-  model: string;
-  threads: number;
-  dralabMs: number;
-  dralabCpuMs: number;
-  torchMs: number | null;
-  torchCpuMs: number | null;
-  torch: TorchTrainResult | undefined;
-  dralabTimes: number[];
-  torchTimes: number[];
+type Engine = ConvolutionEngine;
+
+interface EngineMeasure {
+  engine: Engine;
+  ms: number;
+  cpuMs: number;
+  times: number[];
   profile: { stepMs: number; topKernels: Array<{ kernel: string; ms: number; calls: number; share: number }> };
 }
 
-async function measure(model: string, threads: number, batch: number, rounds: number, steps: number): Promise<Measured> {
+interface Measured {
+  model: string;
+  threads: number;
+  engines: EngineMeasure[];
+  torchMs: number | null;
+  torchCpuMs: number | null;
+  torch: TorchTrainResult | undefined;
+  torchTimes: number[];
+}
+
+/** Puts the wasm backend's convolutions on `engine` without reselecting (the workload's tensors stay). */
+function useEngine(engine: Engine, threads: number): void {
+  if (engine === 'onednn') useOneDnnConvolutions(threads);
+  else useXnnpackConvolutions();
+}
+
+async function measure(model: string, threads: number, engines: Engine[], batch: number, rounds: number, steps: number): Promise<Measured> {
   const report = await selectBackend({ backend: 'wasm', threads, reselect: true });
   if (report.threads !== threads) throw new Error(`asked for ${threads} threads, the backend reports ${report.threads}`);
   const w = workload(model, batch);
-  await timeSteps(w, 2);
-  const dralabTimes: number[] = [];
-  const dralabCpu: number[] = [];
+  const times = new Map(engines.map((e) => [e, { wall: [] as number[], cpu: [] as number[] }]));
+  for (const engine of engines) {
+    useEngine(engine, threads);
+    await timeSteps(w, 2);
+  }
   const torchTimes: number[] = [];
   const torchCpu: number[] = [];
   let torch: TorchTrainResult | undefined;
+  let torchOk = true;
   for (let r = 0; r < Math.max(1, rounds); r++) {
-    // One untimed step after the PyTorch process ran (caches and pages are cold then), as
-    // the PyTorch side discards its warm-up steps in every round.
-    if (r > 0) await timeSteps(w, 1);
-    dralabTimes.push(...(await timeSteps(w, steps, dralabCpu)));
+    for (const engine of engines) {
+      useEngine(engine, threads);
+      // One untimed step after the other side ran (caches and pages are cold then), as
+      // the PyTorch side discards its warm-up steps in every round.
+      await timeSteps(w, 1);
+      const t = times.get(engine)!;
+      t.wall.push(...(await timeSteps(w, steps, t.cpu)));
+    }
+    if (!torchOk) continue;
     try {
       torch = runTorchTrainStep(batch, steps, threads, model);
       torchTimes.push(...torch.times);
       torchCpu.push(...torch.cpuTimes);
     } catch (err) {
       if (r === 0) console.warn(`PyTorch side skipped: ${err instanceof Error ? err.message : String(err)}`);
-      break;
+      torchOk = false;
     }
   }
-  const profile = await profileKernels(() => trainStep(w.model, w.optimizer, w.images, w.labels));
+  const measuredEngines: EngineMeasure[] = [];
+  for (const engine of engines) {
+    useEngine(engine, threads);
+    const profile = await profileKernels(() => trainStep(w.model, w.optimizer, w.images, w.labels));
+    const t = times.get(engine)!;
+    measuredEngines.push({
+      engine,
+      ms: median(t.wall),
+      cpuMs: median(t.cpu),
+      times: t.wall,
+      profile: {
+        stepMs: +profile.totalMs.toFixed(1),
+        topKernels: profile.kernels.slice(0, 10).map((k) => ({ kernel: k.kernel, ms: +k.selfMs.toFixed(1), calls: k.calls, share: +(k.selfMs / profile.totalMs).toFixed(3) })),
+      },
+    });
+  }
   release(w);
   return {
     model,
     threads,
-    dralabMs: median(dralabTimes),
-    dralabCpuMs: median(dralabCpu),
+    engines: measuredEngines,
     torchMs: torchTimes.length ? median(torchTimes) : null,
     torchCpuMs: torchCpu.length ? median(torchCpu) : null,
     torch,
-    dralabTimes,
     torchTimes,
-    profile: {
-      stepMs: +profile.totalMs.toFixed(1),
-      topKernels: profile.kernels.slice(0, 10).map((k) => ({ kernel: k.kernel, ms: +k.selfMs.toFixed(1), calls: k.calls, share: +(k.selfMs / profile.totalMs).toFixed(3) })),
-    },
   };
 }
+
+const ENGINE_LABEL: Record<Engine, string> = { onednn: 'oneDNN', xnnpack: 'XNNPACK' };
 
 const fixed = (v: number | null, digits = 1) => (v === null ? null : +v.toFixed(digits));
 
@@ -132,27 +166,32 @@ export async function run(): Promise<BenchResult> {
   const batch = 64;
   const allCores = Math.min(os.availableParallelism(), MAX_WASM_THREADS);
   const threadCounts = allCores > 1 ? [1, allCores] : [1];
+  const engines: Engine[] = loadOneDnn() !== undefined ? ['onednn', 'xnnpack'] : ['xnnpack'];
+  if (engines.length === 1) console.warn(`oneDNN rows skipped: ${oneDnnUnavailableReason()}`);
   const measured: Measured[] = [];
-  for (const model of models) for (const threads of threadCounts) measured.push(await measure(model, threads, batch, rounds, steps));
+  for (const model of models) for (const threads of threadCounts) measured.push(await measure(model, threads, engines, batch, rounds, steps));
   await selectBackend({ backend: 'wasm', reselect: true });
 
-  const rows: BenchRow[] = measured.map((m) => ({
+  const rows: BenchRow[] = measured.flatMap((m) => m.engines.map((e) => ({
     model: m.model,
     threads: m.threads,
-    'dralab ms/step': fixed(m.dralabMs),
+    convolutions: ENGINE_LABEL[e.engine],
+    'dralab ms/step': fixed(e.ms),
     'PyTorch ms/step': fixed(m.torchMs),
-    'ratio (wall)': m.torchMs ? fixed(m.dralabMs / m.torchMs, 2) : null,
-    'ratio (CPU time)': m.threads === 1 && m.torchCpuMs ? fixed(m.dralabCpuMs / m.torchCpuMs, 2) : null,
-  }));
+    'ratio (wall)': m.torchMs ? fixed(e.ms / m.torchMs, 2) : null,
+    'ratio (CPU time)': m.threads === 1 && m.torchCpuMs ? fixed(e.cpuMs / m.torchCpuMs, 2) : null,
+  })));
   const speedups: BenchRow[] = [];
   if (threadCounts.length > 1) {
     for (const model of models) {
       const [one, all] = [measured.find((m) => m.model === model && m.threads === 1)!, measured.find((m) => m.model === model && m.threads === allCores)!];
-      speedups.push({
-        model,
-        [`dralab 1 -> ${allCores} threads`]: fixed(one.dralabMs / all.dralabMs, 2),
-        [`PyTorch 1 -> ${allCores} threads`]: one.torchMs && all.torchMs ? fixed(one.torchMs / all.torchMs, 2) : null,
-      });
+      const row: BenchRow = { model };
+      for (const engine of engines) {
+        const [a, b] = [one.engines.find((e) => e.engine === engine)!, all.engines.find((e) => e.engine === engine)!];
+        row[`dralab (${ENGINE_LABEL[engine]}) 1 -> ${allCores} threads`] = fixed(a.ms / b.ms, 2);
+      }
+      row[`PyTorch 1 -> ${allCores} threads`] = one.torchMs && all.torchMs ? fixed(one.torchMs / all.torchMs, 2) : null;
+      speedups.push(row);
     }
   }
   const table = (list: BenchRow[]) => {
@@ -160,11 +199,11 @@ export async function run(): Promise<BenchResult> {
     return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...list.map((r) => `| ${header.map((h) => String(r[h] ?? '-')).join(' | ')} |`)].join('\n');
   };
   const torchVersion = measured.find((m) => m.torch)?.torch?.torch ?? '(unavailable)';
-  const profiles = measured.map((m) => `- ${m.model}, ${m.threads} thread${m.threads > 1 ? 's' : ''}: ${m.profile.topKernels.slice(0, 5).map((k) => `${k.kernel} ${Math.round(k.share * 100)}%`).join(', ')}`).join('\n');
+  const profiles = measured.flatMap((m) => m.engines.map((e) => `- ${m.model}, ${m.threads} thread${m.threads > 1 ? 's' : ''}, ${ENGINE_LABEL[e.engine]}: ${e.profile.topKernels.slice(0, 6).map((k) => `${k.kernel} ${Math.round(k.share * 100)}%`).join(', ')}`)).join('\n');
   writeBenchmarksSection(
     'train',
     'Training step: dralab (wasm) vs PyTorch, one thread and every core',
-    `Batch 64 of 32x32x3, SGD with Nesterov momentum; dralab on wasm (XNNPACK; threads from tfjs's threaded-SIMD build on Node worker threads), PyTorch ${torchVersion} on the CPU with torch.set_num_threads at the same count. ${os.availableParallelism()} cores; ${rounds} alternating rounds of ${steps} steps, medians.\n\n${table(rows)}\n\n${speedups.length ? `${table(speedups)}\n\n` : ''}Largest kernels of one dralab step (self time, share of the step):\n\n${profiles}`,
+    `Batch 64 of 32x32x3, SGD with Nesterov momentum. dralab on wasm (threads from tfjs's threaded-SIMD build on Node worker threads) with its convolutions on oneDNN (the native addon, OpenMP threads at the same count) and on XNNPACK (wasm's own); PyTorch ${torchVersion} on the CPU with torch.set_num_threads at the same count. ${os.availableParallelism()} cores; ${rounds} alternating rounds of ${steps} steps, medians.\n\n${table(rows)}\n\n${speedups.length ? `${table(speedups)}\n\n` : ''}Largest kernels of one dralab step (self time, share of the step):\n\n${profiles}`,
   );
   return {
     suite: 'train',
@@ -173,10 +212,11 @@ export async function run(): Promise<BenchResult> {
       batch,
       cores: os.availableParallelism(),
       threadCounts,
+      engines,
       rounds,
       stepsPerRound: steps,
       torch: torchVersion,
-      measured: measured.map((m) => ({ model: m.model, threads: m.threads, dralabStepMs: m.dralabTimes.map((t) => +t.toFixed(1)), torchStepMs: m.torchTimes.map((t) => +t.toFixed(1)), dralabCpuMs: fixed(m.dralabCpuMs), torchCpuMs: fixed(m.torchCpuMs), profile: m.profile })),
+      measured: measured.map((m) => ({ model: m.model, threads: m.threads, torchStepMs: m.torchTimes.map((t) => +t.toFixed(1)), torchCpuMs: fixed(m.torchCpuMs), engines: m.engines.map((e) => ({ engine: e.engine, stepMs: e.times.map((t) => +t.toFixed(1)), cpuMs: fixed(e.cpuMs), profile: e.profile })) })),
       loadAverage: os.loadavg(),
     },
   };

@@ -19,10 +19,13 @@ export interface BackendResult {
   values: Float32Array | Int32Array | Uint8Array;
 }
 
-/** Initialises both the cpu backend (reference) and wasm (with training kernels); leaves wasm active. */
-export async function initCpuAndWasm(): Promise<void> {
+/**
+ * Initialises both the cpu backend (reference) and wasm (with training kernels); leaves wasm
+ * active. `convolutions` picks wasm's convolution engine (default: automatic).
+ */
+export async function initCpuAndWasm(convolutions?: 'onednn' | 'xnnpack'): Promise<void> {
   await tf.setBackend('cpu');
-  await selectBackend({ backend: 'wasm', reselect: true });
+  await selectBackend({ backend: 'wasm', reselect: true, ...(convolutions ? { convolutions } : {}) });
 }
 
 /** Runs fn on the named backend (already initialised) and returns its result as plain data. */

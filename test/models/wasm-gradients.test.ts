@@ -3,11 +3,13 @@
  * filter gradients, strided input gradients, storage-sharing Identity and Cast, the
  * BatchNorm backward pass) against the pure-JS cpu backend, parameter by parameter.
  * Same seed, same weights and batch on both; float32 sums in different orders over
- * twenty layers stay within 5e-5 of each gradient's scale (measured: at most 4e-6).
+ * twenty layers stay within 5e-5 of each gradient's scale (measured: at most 4e-6). Run
+ * with the convolutions on XNNPACK and, where the native addon is built, on oneDNN.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { loadOneDnn } from '../../src/backend/onednn';
 import { createModel } from '../../src/models';
 import { crossEntropy } from '../../src/train/losses';
 import { Rng } from '../../src/util/rng';
@@ -31,9 +33,11 @@ async function gradients(backend: string, model: string): Promise<Map<string, Fl
   return out;
 }
 
-describe('training gradients on wasm match cpu', () => {
+const engines = loadOneDnn() !== undefined || process.env.DRALAB_REQUIRE_ONEDNN === '1' ? (['xnnpack', 'onednn'] as const) : (['xnnpack'] as const);
+
+for (const engine of engines) describe(`training gradients on wasm match cpu, convolutions on ${engine}`, () => {
   before(async () => {
-    await initCpuAndWasm();
+    await initCpuAndWasm(engine);
   });
 
   for (const model of ['resnet-20', 'wrn-16-2']) {

@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "dralab_onednn",
+      "sources": ["onednn-conv.cc"],
+      "cflags_cc": ["-O2", "-std=c++17", "-fopenmp", "-fexceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "ldflags": ["-fopenmp"],
+      "libraries": ["-ldnnl"]
+    }
+  ]
+}

@@ -1,0 +1,209 @@
+/**
+ * Convolutions on the wasm backend computed by oneDNN, through dralab's native addon
+ * (native/onednn-conv.cc, built by `npm install` where oneDNN's headers are present).
+ *
+ * Why: a training step on wasm spends two thirds of its time in convolutions, and
+ * XNNPACK's wasm SIMD128 kernels run 4 floats per instruction where the host CPU runs 8
+ * or 16 (BENCHMARKS.md, "train"). oneDNN is the library PyTorch's CPU convolutions use;
+ * run on the wasm heap in place, it brings those kernels to dralab without changing
+ * anything else: every other kernel stays wasm's, tensors stay in the wasm heap.
+ *
+ * The addon is optional. Where it is not built, or `DRALAB_CONV=xnnpack` (or the
+ * `convolutions` selection option) asks for it, convolutions stay on XNNPACK and
+ * dralab's own backprops (./wasm-kernels). `dralab info` says which is in use.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { runOnHost } from '../engine/host-kernels';
+
+/** Where convolutions on the wasm backend are computed. */
+export const CONVOLUTION_ENGINES = ['onednn', 'xnnpack'] as const;
+export type ConvolutionEngine = (typeof CONVOLUTION_ENGINES)[number];
+
+/** The kernels oneDNN takes over on the wasm backend. */
+export const ONEDNN_KERNELS = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
+
+/** The addon's interface (native/onednn-conv.cc). */
+interface OneDnnAddon {
+  /** kind 0: a = x, b = filter, out = y; 1: a = dy, b = filter, out = dx; 2: a = x, b = dy, out = dFilter. */
+  conv2d(kind: 0 | 1 | 2, geometry: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  setThreads(threads: number): void;
+  describe(): string;
+  clearPlans(): void;
+}
+
+/** The built addon's path: native/ at the package root (this file is dist/src/backend/). */
+export const ONEDNN_ADDON_PATH = process.env.DRALAB_ONEDNN_ADDON ?? join(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'dralab_onednn.node');
+
+let addon: OneDnnAddon | undefined;
+/** The OpenMP thread count oneDNN was last given. */
+let threadsInUse = 1;
+let loadError: string | undefined;
+
+/**
+ * Loads the addon once; returns it, or undefined with `oneDnnUnavailableReason()` saying why.
+ */
+export function loadOneDnn(): OneDnnAddon | undefined {
+  if (addon !== undefined || loadError !== undefined) return addon;
+  if (!existsSync(ONEDNN_ADDON_PATH)) {
+    loadError = `the native addon is not built (${ONEDNN_ADDON_PATH} is missing: install oneDNN's headers, e.g. Debian's libdnnl-dev, then run npm run build:native)`;
+    return undefined;
+  }
+  // OpenMP threads that spin after a convolution would take the cores from the wasm
+  // pool's threads, which run the next (elementwise) kernels; libgomp reads this when
+  // the addon loads it. A user's own setting wins.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  try {
+    addon = require(ONEDNN_ADDON_PATH) as OneDnnAddon;
+  } catch (err) {
+    loadError = `the native addon failed to load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
+  }
+  return addon;
+}
+
+/** Why the addon is not available (undefined once it loaded, or before a load was tried). */
+export function oneDnnUnavailableReason(): string | undefined {
+  return loadError;
+}
+
+/** The command line's --conv (set once by the CLI for every backend selection after it). */
+let commandLineEngine: string | undefined;
+
+/** Records the command line's --conv (checked now). */
+export function setCommandLineConvolutions(value: string): void {
+  parseConvolutionEngine(value, '--conv');
+  commandLineEngine = value;
+}
+
+/**
+ * The engine asked for: an explicit option, else the command line's --conv, else
+ * DRALAB_CONV; undefined for automatic (oneDNN where the addon loads, else XNNPACK).
+ */
+export function parseConvolutionEngine(option?: string, optionName = 'convolutions'): ConvolutionEngine | undefined {
+  const [raw, source] = option !== undefined && option !== ''
+    ? [option, optionName]
+    : commandLineEngine !== undefined ? [commandLineEngine, '--conv'] : [process.env.DRALAB_CONV, 'DRALAB_CONV'];
+  if (raw === undefined || raw.trim() === '' || raw.trim().toLowerCase() === 'auto') return undefined;
+  const name = raw.trim().toLowerCase();
+  if ((CONVOLUTION_ENGINES as readonly string[]).includes(name)) return name as ConvolutionEngine;
+  throw new Error(`${source}='${raw}' is not a convolution engine; expected auto, ${CONVOLUTION_ENGINES.join(' or ')}`);
+}
+
+type NamedArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type RoundingMode = 'floor' | 'round' | 'ceil' | undefined;
+
+function checkNhwc(dataFormat: unknown, kernel: string): void {
+  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
+    throw new Error(`${kernel} with oneDNN supports dataFormat 'NHWC' only, got '${String(dataFormat)}'`);
+  }
+}
+
+/** The 17 integers native/onednn-conv.cc reads, in its Geometry order. */
+function geometryOf(info: tf.backend_util.Conv2DInfo): Int32Array {
+  const p = info.padInfo;
+  return Int32Array.of(
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels,
+    info.filterHeight, info.filterWidth, info.outHeight, info.outWidth,
+    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    p.top, p.left, p.bottom, p.right,
+  );
+}
+
+const isEmpty = (info: tf.backend_util.Conv2DInfo): boolean =>
+  [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels, info.outHeight, info.outWidth].some((d) => d === 0);
+
+function conv2d(native: OneDnnAddon, { inputs, backend, attrs }: NamedArgs): tf.TensorInfo {
+  const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  checkNhwc(attrs.dataFormat, 'Conv2D');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs.strides as number | [number, number], (attrs.dilations ?? 1) as number | [number, number],
+    attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode, false, 'channelsLast',
+  );
+  const geometry = geometryOf(info);
+  return runOnHost(backend, [x, filter], [{ shape: info.outShape, zeroed: isEmpty(info) }], ([xs, fs], [ys]) => {
+    if (!isEmpty(info)) native.conv2d(0, geometry, xs as Float32Array, fs as Float32Array, ys as Float32Array);
+  })[0]!;
+}
+
+function conv2dBackpropInput(native: OneDnnAddon, { inputs, backend, attrs }: NamedArgs): tf.TensorInfo {
+  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  checkNhwc(attrs.dataFormat, 'Conv2DBackpropInput');
+  const inputShape = attrs.inputShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape, filter.shape as [number, number, number, number], attrs.strides as number | [number, number],
+    1, attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode, false, 'channelsLast',
+  );
+  const geometry = geometryOf(info);
+  return runOnHost(backend, [dy, filter], [{ shape: inputShape, zeroed: isEmpty(info) }], ([dys, fs], [dxs]) => {
+    if (!isEmpty(info)) native.conv2d(1, geometry, dys as Float32Array, fs as Float32Array, dxs as Float32Array);
+  })[0]!;
+}
+
+function conv2dBackpropFilter(native: OneDnnAddon, { inputs, backend, attrs }: NamedArgs): tf.TensorInfo {
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  checkNhwc(attrs.dataFormat, 'Conv2DBackpropFilter');
+  const filterShape = attrs.filterShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filterShape, attrs.strides as number | [number, number],
+    1, attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode, false, 'channelsLast',
+  );
+  const geometry = geometryOf(info);
+  return runOnHost(backend, [x, dy], [{ shape: filterShape, zeroed: isEmpty(info) }], ([xs, dys], [dfs]) => {
+    if (!isEmpty(info)) native.conv2d(2, geometry, xs as Float32Array, dys as Float32Array, dfs as Float32Array);
+  })[0]!;
+}
+
+/** The wasm kernels oneDNN replaced, to put back when XNNPACK is asked for again. */
+let replaced: Map<string, tf.KernelConfig | undefined> | undefined;
+
+/**
+ * Makes oneDNN compute the wasm backend's convolutions with `threads` OpenMP threads.
+ * Throws (naming why) when the addon is not available.
+ */
+export function useOneDnnConvolutions(threads: number): string {
+  const native = loadOneDnn();
+  if (native === undefined) throw new Error(`oneDNN convolutions are unavailable: ${loadError ?? 'unknown reason'}`);
+  native.setThreads(threads);
+  threadsInUse = threads;
+  const kernels: Record<(typeof ONEDNN_KERNELS)[number], (args: NamedArgs) => tf.TensorInfo> = {
+    Conv2D: (args) => conv2d(native, args),
+    Conv2DBackpropInput: (args) => conv2dBackpropInput(native, args),
+    Conv2DBackpropFilter: (args) => conv2dBackpropFilter(native, args),
+  };
+  if (replaced === undefined) {
+    replaced = new Map(ONEDNN_KERNELS.map((name) => [name, tf.getKernel(name, 'wasm')]));
+    for (const name of ONEDNN_KERNELS) {
+      if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
+      tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernels[name] as unknown as tf.KernelFunc });
+    }
+  }
+  return native.describe();
+}
+
+/** Puts the wasm backend's own convolution kernels back (no-op if oneDNN never took them). */
+export function useXnnpackConvolutions(): void {
+  if (replaced === undefined) return;
+  // A kernel's setupFunc (wasm binds its C function there) runs when the backend is set;
+  // where the backend is already up, the restored kernels are set up here.
+  const backend = tf.findBackend('wasm');
+  for (const [name, config] of replaced) {
+    tf.unregisterKernel(name, 'wasm');
+    if (config === undefined) continue;
+    tf.registerKernel(config);
+    if (backend !== null) config.setupFunc?.(backend);
+  }
+  replaced = undefined;
+}
+
+/** The OpenMP threads oneDNN computes with (meaningful while it is active). */
+export function oneDnnThreads(): number {
+  return threadsInUse;
+}
+
+/** Whether oneDNN computes the wasm backend's convolutions now. */
+export function oneDnnActive(): boolean {
+  return replaced !== undefined;
+}
