@@ -1,6 +1,6 @@
 /**
  * Convolutions on the wasm backend computed by oneDNN, through dralab's native addon
- * (native/onednn-conv.cc, built by `npm install` where oneDNN's headers are present).
+ * (native/onednn-kernels.cc, built by `npm install` where oneDNN's headers are present).
  *
  * Why: a training step on wasm spends two thirds of its time in convolutions, and
  * XNNPACK's wasm SIMD128 kernels run 4 floats per instruction where the host CPU runs 8
@@ -24,7 +24,7 @@ export type ConvolutionEngine = (typeof CONVOLUTION_ENGINES)[number];
 /** The kernels oneDNN takes over on the wasm backend. */
 export const ONEDNN_KERNELS = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
 
-/** The addon's interface (native/onednn-conv.cc). */
+/** The addon's interface (native/onednn-kernels.cc). */
 interface OneDnnAddon {
   /** kind 0: a = x, b = filter, out = y; 1: a = dy, b = filter, out = dx; 2: a = x, b = dy, out = dFilter. */
   conv2d(kind: 0 | 1 | 2, geometry: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
@@ -100,7 +100,7 @@ function checkNhwc(dataFormat: unknown, kernel: string): void {
   }
 }
 
-/** The 17 integers native/onednn-conv.cc reads, in its Geometry order. */
+/** The 17 integers native/onednn-kernels.cc reads, in its Geometry order. */
 function geometryOf(info: tf.backend_util.Conv2DInfo): Int32Array {
   const p = info.padInfo;
   return Int32Array.of(

@@ -1,5 +1,5 @@
 /**
- * oneDNN convolutions on the wasm backend (src/backend/onednn.ts, native/onednn-conv.cc):
+ * oneDNN convolutions on the wasm backend (src/backend/onednn.ts, native/onednn-kernels.cc):
  * the three kernels against the cpu backend's own (the reference) over the geometries the
  * models and augmentation ops use; a ResNet-20 training run that is identical for the same
  * seed and thread count, agrees across thread counts and with XNNPACK to a stated

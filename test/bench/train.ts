@@ -16,7 +16,7 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadOneDnn, oneDnnUnavailableReason, useOneDnnConvolutions, useXnnpackConvolutions, type ConvolutionEngine } from '../../src/backend/onednn';
+import { loadOneDnn, oneDnnUnavailableReason, type ConvolutionEngine } from '../../src/backend/onednn';
 import { selectBackend } from '../../src/backend/select';
 import { MAX_WASM_THREADS } from '../../src/backend/wasm-threads';
 import { createModel } from '../../src/models';
@@ -89,33 +89,38 @@ interface Measured {
   torchTimes: number[];
 }
 
-/** Puts the wasm backend's convolutions on `engine` without reselecting (the workload's tensors stay). */
-function useEngine(engine: Engine, threads: number): void {
-  if (engine === 'onednn') useOneDnnConvolutions(threads);
-  else useXnnpackConvolutions();
+/**
+ * Selects wasm with `threads` and `engine` (the thread pool differs by engine, so this
+ * reselects, which drops the wasm backend's tensors: each round builds its workload anew).
+ */
+async function selectEngine(engine: Engine, threads: number): Promise<void> {
+  const report = await selectBackend({ backend: 'wasm', threads, convolutions: engine, reselect: true });
+  if (report.threads !== threads) throw new Error(`asked for ${threads} threads, the backend reports ${report.threads}`);
 }
 
 async function measure(model: string, threads: number, engines: Engine[], batch: number, rounds: number, steps: number): Promise<Measured> {
-  const report = await selectBackend({ backend: 'wasm', threads, reselect: true });
-  if (report.threads !== threads) throw new Error(`asked for ${threads} threads, the backend reports ${report.threads}`);
-  const w = workload(model, batch);
   const times = new Map(engines.map((e) => [e, { wall: [] as number[], cpu: [] as number[] }]));
-  for (const engine of engines) {
-    useEngine(engine, threads);
-    await timeSteps(w, 2);
-  }
   const torchTimes: number[] = [];
   const torchCpu: number[] = [];
   let torch: TorchTrainResult | undefined;
   let torchOk = true;
+  const profiles = new Map<Engine, EngineMeasure['profile']>();
   for (let r = 0; r < Math.max(1, rounds); r++) {
     for (const engine of engines) {
-      useEngine(engine, threads);
-      // One untimed step after the other side ran (caches and pages are cold then), as
-      // the PyTorch side discards its warm-up steps in every round.
-      await timeSteps(w, 1);
+      await selectEngine(engine, threads);
+      const w = workload(model, batch);
+      // Two untimed steps: kernels set up, wasm memory grown, caches warm after the other side ran.
+      await timeSteps(w, 2);
       const t = times.get(engine)!;
       t.wall.push(...(await timeSteps(w, steps, t.cpu)));
+      if (r === rounds - 1) {
+        const profile = await profileKernels(() => trainStep(w.model, w.optimizer, w.images, w.labels));
+        profiles.set(engine, {
+          stepMs: +profile.totalMs.toFixed(1),
+          topKernels: profile.kernels.slice(0, 10).map((k) => ({ kernel: k.kernel, ms: +k.selfMs.toFixed(1), calls: k.calls, share: +(k.selfMs / profile.totalMs).toFixed(3) })),
+        });
+      }
+      release(w);
     }
     if (!torchOk) continue;
     try {
@@ -127,27 +132,13 @@ async function measure(model: string, threads: number, engines: Engine[], batch:
       torchOk = false;
     }
   }
-  const measuredEngines: EngineMeasure[] = [];
-  for (const engine of engines) {
-    useEngine(engine, threads);
-    const profile = await profileKernels(() => trainStep(w.model, w.optimizer, w.images, w.labels));
-    const t = times.get(engine)!;
-    measuredEngines.push({
-      engine,
-      ms: median(t.wall),
-      cpuMs: median(t.cpu),
-      times: t.wall,
-      profile: {
-        stepMs: +profile.totalMs.toFixed(1),
-        topKernels: profile.kernels.slice(0, 10).map((k) => ({ kernel: k.kernel, ms: +k.selfMs.toFixed(1), calls: k.calls, share: +(k.selfMs / profile.totalMs).toFixed(3) })),
-      },
-    });
-  }
-  release(w);
   return {
     model,
     threads,
-    engines: measuredEngines,
+    engines: engines.map((engine) => {
+      const t = times.get(engine)!;
+      return { engine, ms: median(t.wall), cpuMs: median(t.cpu), times: t.wall, profile: profiles.get(engine)! };
+    }),
     torchMs: torchTimes.length ? median(torchTimes) : null,
     torchCpuMs: torchCpu.length ? median(torchCpu) : null,
     torch,
@@ -203,7 +194,7 @@ export async function run(): Promise<BenchResult> {
   writeBenchmarksSection(
     'train',
     'Training step: dralab (wasm) vs PyTorch, one thread and every core',
-    `Batch 64 of 32x32x3, SGD with Nesterov momentum. dralab on wasm (threads from tfjs's threaded-SIMD build on Node worker threads) with its convolutions on oneDNN (the native addon, OpenMP threads at the same count) and on XNNPACK (wasm's own); PyTorch ${torchVersion} on the CPU with torch.set_num_threads at the same count. ${os.availableParallelism()} cores; ${rounds} alternating rounds of ${steps} steps, medians.\n\n${table(rows)}\n\n${speedups.length ? `${table(speedups)}\n\n` : ''}Largest kernels of one dralab step (self time, share of the step):\n\n${profiles}`,
+    `Batch 64 of 32x32x3, SGD with Nesterov momentum. dralab on wasm with its convolutions on oneDNN (the native addon, on OpenMP threads; the other kernels on the single-threaded wasm build) and on XNNPACK (wasm's own, threads from tfjs's threaded-SIMD build on Node worker threads); PyTorch ${torchVersion} on the CPU with torch.set_num_threads at the same count. ${os.availableParallelism()} cores; ${rounds} alternating rounds of ${steps} steps, medians.\n\n${table(rows)}\n\n${speedups.length ? `${table(speedups)}\n\n` : ''}Largest kernels of one dralab step (self time, share of the step):\n\n${profiles}`,
   );
   return {
     suite: 'train',

@@ -1,4 +1,5 @@
-// Convolution kernels for dralab's wasm backend, computed by oneDNN on the host CPU.
+// Convolution and batch-normalisation kernels for dralab's wasm backend, computed by oneDNN
+// on the host CPU.
 //
 // The wasm backend keeps every tensor in its heap; the TypeScript side passes Float32Array
 // views of that heap, so these kernels read and write the tensors in place (no copies).
@@ -153,6 +154,51 @@ void runConv(Kind kind, const Geometry& g, float* a, float* b, float* out) {
   rt.stream.wait();
 }
 
+// ---- Batch normalisation (training) -------------------------------------------------------
+//
+// Forward: y = gamma (x - mean) / sqrt(var + eps) + beta over N, H, W per channel, with the
+// batch mean and biased variance as outputs (the caller turns them into running statistics).
+// Backward: dx, dgamma and dbeta from x, dy and the saved mean and variance. One pass each
+// way where the composite of tf ops takes a dozen over the whole tensor.
+
+enum BatchNormKind { kBatchNormForward = 0, kBatchNormBackward = 1 };
+
+struct BatchNormPlan {
+  dnnl::primitive prim;
+  memory data, other, out, scale, shift, mean, variance, diffScale, diffShift;
+};
+
+std::map<std::vector<int64_t>, std::unique_ptr<BatchNormPlan>> batchNormPlans;
+
+BatchNormPlan& batchNormPlanFor(BatchNormKind kind, int32_t n, int32_t h, int32_t w, int32_t c, float eps) {
+  int32_t epsBits;
+  std::memcpy(&epsBits, &eps, sizeof eps);
+  std::vector<int64_t> key{kind, n, h, w, c, epsBits};
+  auto found = batchNormPlans.find(key);
+  if (found != batchNormPlans.end()) return *found->second;
+  auto& rt = runtime();
+  memory::desc dataMd({n, c, h, w}, dt::f32, tag::nhwc);
+  memory::desc vecMd({c}, dt::f32, tag::a);
+  auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+  dnnl::batch_normalization_forward::desc fwd(dnnl::prop_kind::forward_training, dataMd, eps, flags);
+  dnnl::batch_normalization_forward::primitive_desc fwdPd(fwd, rt.engine);
+  auto plan = std::make_unique<BatchNormPlan>();
+  if (kind == kBatchNormForward) {
+    plan->prim = dnnl::batch_normalization_forward(fwdPd);
+  } else {
+    dnnl::batch_normalization_backward::desc bwd(dnnl::prop_kind::backward, dataMd, dataMd, eps, flags);
+    dnnl::batch_normalization_backward::primitive_desc bwdPd(bwd, rt.engine, fwdPd);
+    plan->prim = dnnl::batch_normalization_backward(bwdPd);
+  }
+  for (memory* m : {&plan->data, &plan->other, &plan->out}) *m = memory(dataMd, rt.engine, nullptr);
+  for (memory* m : {&plan->scale, &plan->shift, &plan->mean, &plan->variance, &plan->diffScale, &plan->diffShift}) {
+    *m = memory(vecMd, rt.engine, nullptr);
+  }
+  auto& stored = *plan;
+  batchNormPlans.emplace(std::move(key), std::move(plan));
+  return stored;
+}
+
 // ---- N-API glue ------------------------------------------------------------------------
 
 struct ApiError : std::runtime_error {
@@ -210,6 +256,60 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   }
 }
 
+// batchNormForward(dims: Int32Array(4) NHWC, eps, x, gamma, beta, y, mean, variance)
+// batchNormBackward(dims, eps, x, dy, mean, variance, gamma, dx, dgamma, dbeta)
+napi_value BatchNorm(napi_env env, napi_callback_info info, BatchNormKind kind) {
+  try {
+    const size_t expected = kind == kBatchNormForward ? 8 : 10;
+    size_t argc = 10;
+    napi_value argv[10];
+    check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments");
+    if (argc != expected) throw ApiError("batch norm takes " + std::to_string(expected) + " arguments");
+    const int32_t* dims = typedArrayData<int32_t>(env, argv[0], napi_int32_array, 4, "dims");
+    const int32_t n = dims[0], h = dims[1], w = dims[2], c = dims[3];
+    if (n < 1 || h < 1 || w < 1 || c < 1) throw ApiError("batch norm needs a non-empty NHWC tensor");
+    double epsValue = 0;
+    check(env, napi_get_value_double(env, argv[1], &epsValue), "eps");
+    if (!(epsValue > 0)) throw ApiError("eps must be positive");
+    const size_t size = size_t(n) * h * w * c, channels = size_t(c);
+    auto data = [&](size_t i, size_t length, const char* name) {
+      return typedArrayData<float>(env, argv[i], napi_float32_array, length, name);
+    };
+    auto& rt = runtime();
+    auto& p = batchNormPlanFor(kind, n, h, w, c, static_cast<float>(epsValue));
+    if (kind == kBatchNormForward) {
+      p.data.set_data_handle(data(2, size, "x"));
+      p.scale.set_data_handle(data(3, channels, "gamma"));
+      p.shift.set_data_handle(data(4, channels, "beta"));
+      p.out.set_data_handle(data(5, size, "y"));
+      p.mean.set_data_handle(data(6, channels, "mean"));
+      p.variance.set_data_handle(data(7, channels, "variance"));
+      p.prim.execute(rt.stream, {{DNNL_ARG_SRC, p.data}, {DNNL_ARG_SCALE, p.scale}, {DNNL_ARG_SHIFT, p.shift},
+                                 {DNNL_ARG_DST, p.out}, {DNNL_ARG_MEAN, p.mean}, {DNNL_ARG_VARIANCE, p.variance}});
+    } else {
+      p.data.set_data_handle(data(2, size, "x"));
+      p.other.set_data_handle(data(3, size, "dy"));
+      p.mean.set_data_handle(data(4, channels, "mean"));
+      p.variance.set_data_handle(data(5, channels, "variance"));
+      p.scale.set_data_handle(data(6, channels, "gamma"));
+      p.out.set_data_handle(data(7, size, "dx"));
+      p.diffScale.set_data_handle(data(8, channels, "dgamma"));
+      p.diffShift.set_data_handle(data(9, channels, "dbeta"));
+      p.prim.execute(rt.stream, {{DNNL_ARG_SRC, p.data}, {DNNL_ARG_DIFF_DST, p.other}, {DNNL_ARG_MEAN, p.mean},
+                                 {DNNL_ARG_VARIANCE, p.variance}, {DNNL_ARG_SCALE, p.scale}, {DNNL_ARG_DIFF_SRC, p.out},
+                                 {DNNL_ARG_DIFF_SCALE, p.diffScale}, {DNNL_ARG_DIFF_SHIFT, p.diffShift}});
+    }
+    rt.stream.wait();
+    return nullptr;
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, (std::string("oneDNN batch norm: ") + e.what()).c_str());
+    return nullptr;
+  }
+}
+
+napi_value BatchNormForward(napi_env env, napi_callback_info info) { return BatchNorm(env, info, kBatchNormForward); }
+napi_value BatchNormBackward(napi_env env, napi_callback_info info) { return BatchNorm(env, info, kBatchNormBackward); }
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -221,7 +321,10 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   }
   // A primitive splits its work for the thread count it was built under, so plans built
   // for another count are dropped (they would keep running on that many threads).
-  if (threads != omp_get_max_threads()) plans.clear();
+  if (threads != omp_get_max_threads()) {
+    plans.clear();
+    batchNormPlans.clear();
+  }
   omp_set_num_threads(threads);
   return nullptr;
 }
@@ -237,12 +340,15 @@ napi_value Describe(napi_env env, napi_callback_info) {
 
 napi_value ClearPlans(napi_env env, napi_callback_info) {
   plans.clear();
+  batchNormPlans.clear();
   return nullptr;
 }
 
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"describe", nullptr, Describe, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"clearPlans", nullptr, ClearPlans, nullptr, nullptr, nullptr, napi_default, nullptr},
