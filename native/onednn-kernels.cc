@@ -194,6 +194,9 @@ BatchNormPlan& batchNormPlanFor(BatchNormKind kind, int32_t n, int32_t h, int32_
   for (memory* m : {&plan->scale, &plan->shift, &plan->mean, &plan->variance, &plan->diffScale, &plan->diffShift}) {
     *m = memory(vecMd, rt.engine, nullptr);
   }
+  // oneDNN 2.6's backward asks for a shift argument it never reads; it gets a buffer of
+  // its own.
+  if (kind == kBatchNormBackward) plan->shift = memory(vecMd, rt.engine);
   auto& stored = *plan;
   batchNormPlans.emplace(std::move(key), std::move(plan));
   return stored;
@@ -296,7 +299,8 @@ napi_value BatchNorm(napi_env env, napi_callback_info info, BatchNormKind kind) 
       p.diffScale.set_data_handle(data(8, channels, "dgamma"));
       p.diffShift.set_data_handle(data(9, channels, "dbeta"));
       p.prim.execute(rt.stream, {{DNNL_ARG_SRC, p.data}, {DNNL_ARG_DIFF_DST, p.other}, {DNNL_ARG_MEAN, p.mean},
-                                 {DNNL_ARG_VARIANCE, p.variance}, {DNNL_ARG_SCALE, p.scale}, {DNNL_ARG_DIFF_SRC, p.out},
+                                 {DNNL_ARG_VARIANCE, p.variance}, {DNNL_ARG_SCALE, p.scale}, {DNNL_ARG_SHIFT, p.shift},
+                                 {DNNL_ARG_DIFF_SRC, p.out},
                                  {DNNL_ARG_DIFF_SCALE, p.diffScale}, {DNNL_ARG_DIFF_SHIFT, p.diffShift}});
     }
     rt.stream.wait();

@@ -1,6 +1,7 @@
 /**
- * Convolutions on the wasm backend computed by oneDNN, through dralab's native addon
- * (native/onednn-kernels.cc, built by `npm install` where oneDNN's headers are present).
+ * Convolutions (and training-mode batch normalisation) on the wasm backend computed by
+ * oneDNN, through dralab's native addon (native/onednn-kernels.cc, built by `npm install`
+ * where oneDNN's headers are present).
  *
  * Why: a training step on wasm spends two thirds of its time in convolutions, and
  * XNNPACK's wasm SIMD128 kernels run 4 floats per instruction where the host CPU runs 8
@@ -24,10 +25,21 @@ export type ConvolutionEngine = (typeof CONVOLUTION_ENGINES)[number];
 /** The kernels oneDNN takes over on the wasm backend. */
 export const ONEDNN_KERNELS = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
 
+/**
+ * Training-mode batch normalisation as two kernels, registered on wasm while oneDNN is
+ * active (the models use them where the current backend has them, else their composite
+ * of tf ops). Forward: inputs x (NHWC), gamma, beta; attr epsilon; outputs y, the batch
+ * mean and the biased batch variance per channel. Backward: inputs x, dy, mean,
+ * variance, gamma; attr epsilon; outputs dx, dgamma, dbeta.
+ */
+export const BATCH_NORM_KERNELS = { forward: 'DralabBatchNormTraining', backward: 'DralabBatchNormTrainingGrad' } as const;
+
 /** The addon's interface (native/onednn-kernels.cc). */
 interface OneDnnAddon {
   /** kind 0: a = x, b = filter, out = y; 1: a = dy, b = filter, out = dx; 2: a = x, b = dy, out = dFilter. */
   conv2d(kind: 0 | 1 | 2, geometry: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  batchNormForward(dims: Int32Array, epsilon: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  batchNormBackward(dims: Int32Array, epsilon: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array): void;
   setThreads(threads: number): void;
   describe(): string;
   clearPlans(): void;
@@ -37,8 +49,6 @@ interface OneDnnAddon {
 export const ONEDNN_ADDON_PATH = process.env.DRALAB_ONEDNN_ADDON ?? join(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'dralab_onednn.node');
 
 let addon: OneDnnAddon | undefined;
-/** The OpenMP thread count oneDNN was last given. */
-let threadsInUse = 1;
 let loadError: string | undefined;
 
 /**
@@ -156,6 +166,29 @@ function conv2dBackpropFilter(native: OneDnnAddon, { inputs, backend, attrs }: N
   })[0]!;
 }
 
+function nhwcDims(x: tf.TensorInfo, kernel: string): Int32Array {
+  if (x.shape.length !== 4 || x.shape.some((d) => d < 1)) throw new Error(`${kernel} needs a non-empty NHWC tensor, got shape [${x.shape.join(', ')}]`);
+  return Int32Array.from(x.shape);
+}
+
+function batchNormForward(native: OneDnnAddon, { inputs, backend, attrs }: NamedArgs): tf.TensorInfo[] {
+  const { x, gamma, beta } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
+  const dims = nhwcDims(x, BATCH_NORM_KERNELS.forward);
+  const channels = [dims[3]!];
+  return runOnHost(backend, [x, gamma, beta], [{ shape: x.shape }, { shape: channels }, { shape: channels }], ([xs, gs, bs], [ys, ms, vs]) => {
+    native.batchNormForward(dims, attrs.epsilon as number, xs as Float32Array, gs as Float32Array, bs as Float32Array, ys as Float32Array, ms as Float32Array, vs as Float32Array);
+  });
+}
+
+function batchNormBackward(native: OneDnnAddon, { inputs, backend, attrs }: NamedArgs): tf.TensorInfo[] {
+  const { x, dy, mean, variance, gamma } = inputs as Record<'x' | 'dy' | 'mean' | 'variance' | 'gamma', tf.TensorInfo>;
+  const dims = nhwcDims(x, BATCH_NORM_KERNELS.backward);
+  const channels = [dims[3]!];
+  return runOnHost(backend, [x, dy, mean, variance, gamma], [{ shape: x.shape }, { shape: channels }, { shape: channels }], ([xs, dys, ms, vs, gs], [dxs, dgs, dbs]) => {
+    native.batchNormBackward(dims, attrs.epsilon as number, xs as Float32Array, dys as Float32Array, ms as Float32Array, vs as Float32Array, gs as Float32Array, dxs as Float32Array, dgs as Float32Array, dbs as Float32Array);
+  });
+}
+
 /** The wasm kernels oneDNN replaced, to put back when XNNPACK is asked for again. */
 let replaced: Map<string, tf.KernelConfig | undefined> | undefined;
 
@@ -167,7 +200,6 @@ export function useOneDnnConvolutions(threads: number): string {
   const native = loadOneDnn();
   if (native === undefined) throw new Error(`oneDNN convolutions are unavailable: ${loadError ?? 'unknown reason'}`);
   native.setThreads(threads);
-  threadsInUse = threads;
   const kernels: Record<(typeof ONEDNN_KERNELS)[number], (args: NamedArgs) => tf.TensorInfo> = {
     Conv2D: (args) => conv2d(native, args),
     Conv2DBackpropInput: (args) => conv2dBackpropInput(native, args),
@@ -179,6 +211,8 @@ export function useOneDnnConvolutions(threads: number): string {
       if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
       tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernels[name] as unknown as tf.KernelFunc });
     }
+    tf.registerKernel({ kernelName: BATCH_NORM_KERNELS.forward, backendName: 'wasm', kernelFunc: ((args: NamedArgs) => batchNormForward(native, args)) as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: BATCH_NORM_KERNELS.backward, backendName: 'wasm', kernelFunc: ((args: NamedArgs) => batchNormBackward(native, args)) as unknown as tf.KernelFunc });
   }
   return native.describe();
 }
@@ -189,6 +223,7 @@ export function useXnnpackConvolutions(): void {
   // A kernel's setupFunc (wasm binds its C function there) runs when the backend is set;
   // where the backend is already up, the restored kernels are set up here.
   const backend = tf.findBackend('wasm');
+  for (const name of Object.values(BATCH_NORM_KERNELS)) tf.unregisterKernel(name, 'wasm');
   for (const [name, config] of replaced) {
     tf.unregisterKernel(name, 'wasm');
     if (config === undefined) continue;
@@ -196,11 +231,6 @@ export function useXnnpackConvolutions(): void {
     if (backend !== null) config.setupFunc?.(backend);
   }
   replaced = undefined;
-}
-
-/** The OpenMP threads oneDNN computes with (meaningful while it is active). */
-export function oneDnnThreads(): number {
-  return threadsInUse;
 }
 
 /** Whether oneDNN computes the wasm backend's convolutions now. */

@@ -41,7 +41,7 @@ export class BackendUnavailableError extends Error {
 
 import type { Loader } from './loader';
 import { resolveThreads, useWasmThreads, wasmThreads } from './wasm-threads';
-import { loadOneDnn, oneDnnActive, oneDnnThreads, oneDnnUnavailableReason, parseConvolutionEngine, useOneDnnConvolutions, useXnnpackConvolutions, type ConvolutionEngine } from './onednn';
+import { loadOneDnn, oneDnnUnavailableReason, parseConvolutionEngine, useOneDnnConvolutions, useXnnpackConvolutions, type ConvolutionEngine } from './onednn';
 export type { LoaderContext } from './loader';
 
 function errorText(err: unknown): string {
@@ -98,28 +98,26 @@ const LOADERS: Record<BackendName, Loader> = {
     require('@tensorflow/tfjs-backend-wasm');
     const choice = resolveThreads(context.threads);
     const convolutions = decideConvolutions(context.convolutions);
-    // With oneDNN computing the convolutions, what stays on wasm is elementwise work and
-    // small reductions, where waking the pool's worker threads costs more than it saves
-    // (a ResNet-20 step: 106 ms with a 1-thread pool, 128 ms with 2; BENCHMARKS.md), so
-    // the threads go to oneDNN and wasm runs its single-threaded build.
-    const poolThreads = convolutions.engine === 'onednn' ? 1 : choice.threads;
-    await useWasmThreads(poolThreads);
+    // oneDNN's OpenMP threads and the wasm pool's worker threads take turns (a kernel
+    // runs to completion before the next starts), so both get every thread asked for.
+    await useWasmThreads(choice.threads);
     const { registerWasmTrainingKernels } = await import('./wasm-kernels');
     registerWasmTrainingKernels();
     let convolutionText: string;
     if (convolutions.engine === 'onednn') {
-      convolutionText = `${useOneDnnConvolutions(choice.threads)} (native addon; forward and both backprops)`;
+      convolutionText = `${useOneDnnConvolutions(choice.threads)} (native addon: Conv2D and both backprops, training batch norm)`;
     } else {
       useXnnpackConvolutions();
       convolutionText = `XNNPACK in wasm (${convolutions.why})`;
     }
     await activate('wasm');
     removeHandlersAddedSince(before);
+    const pool = choice.threads > 1
+      ? `tfjs's threaded-SIMD wasm build: XNNPACK's pool on ${choice.threads} Node worker threads`
+      : "tfjs's single-threaded SIMD wasm build";
     const how = convolutions.engine === 'onednn'
-      ? `oneDNN's convolutions on ${choice.threads} OpenMP thread${choice.threads > 1 ? 's' : ''}; the other kernels on tfjs's single-threaded SIMD wasm build`
-      : choice.threads > 1
-        ? `tfjs's threaded-SIMD wasm build: XNNPACK's pool on ${choice.threads} Node worker threads`
-        : "tfjs's single-threaded SIMD wasm build";
+      ? `oneDNN's convolutions and batch norm on ${choice.threads} OpenMP thread${choice.threads > 1 ? 's' : ''}; the other kernels on ${pool}`
+      : pool;
     return { tfjsBackend: 'wasm', details: { threads: `${choice.threads} (${choice.source}; ${choice.cores} cores): ${how}; dralab's own kernels run on the calling thread`, convolutions: convolutionText } };
   },
   cpu: async () => {
@@ -252,7 +250,6 @@ function collectVersions(): Record<string, string> {
 
 function threadCount(backend: BackendName): number {
   if (backend === 'wasm') {
-    if (oneDnnActive()) return oneDnnThreads();
     // What XNNPACK's pool reports (1 on the single-threaded build).
     const wasm = require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount?: () => number };
     return Math.max(1, wasm.getThreadsCount?.() ?? wasmThreads());

@@ -4,6 +4,7 @@
  * closures over indices into that table.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_KERNELS } from '../backend/onednn';
 import '../engine/gradients';
 import type { StateUpdate } from './types';
 import { Rng } from '../util/rng';
@@ -139,6 +140,7 @@ function scaleShift(x: tf.Tensor4D, scale: tf.Tensor1D, shift?: tf.Tensor1D): tf
  * passes and three reductions.
  */
 function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D | undefined, beta: tf.Tensor1D | undefined, onMoments: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
+  if (x.size > 0 && tf.getKernel(BATCH_NORM_KERNELS.forward, tf.getBackend()) !== undefined) return batchNormTrainingKernels(x, gamma, beta, onMoments);
   const inputs: tf.Tensor[] = gamma && beta ? [x, gamma, beta] : [x];
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
@@ -165,6 +167,34 @@ function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D | undefined, beta:
         if (!gm) return [dx];
         const count = dy.size / dy.shape[3]!;
         return [dx, tf.mul(tf.mul(r, meanDyXc), count), tf.mul(meanDy, count)];
+      },
+    };
+  });
+  return f(...inputs) as tf.Tensor4D;
+}
+
+/**
+ * batchNormTraining through the backend's two batch-norm kernels (src/backend/onednn.ts:
+ * oneDNN on wasm), one pass each way. Same formulas; the sums run in oneDNN's order.
+ */
+function batchNormTrainingKernels(x: tf.Tensor4D, gamma: tf.Tensor1D | undefined, beta: tf.Tensor1D | undefined, onMoments: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
+  const inputs: tf.Tensor[] = gamma && beta ? [x, gamma, beta] : [x];
+  const attrs = { epsilon: BN_EPSILON } as unknown as tf.NamedAttrMap;
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const xIn = args[0] as tf.Tensor4D;
+    const channels = xIn.shape[3];
+    const g = inputs.length === 3 ? (args[1] as tf.Tensor1D) : tf.ones([channels]);
+    const b = inputs.length === 3 ? (args[2] as tf.Tensor1D) : tf.zeros([channels]);
+    const [value, mean, variance] = tf.engine().runKernel(BATCH_NORM_KERNELS.forward, { x: xIn, gamma: g, beta: b }, attrs) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    onMoments(mean, variance);
+    save([xIn, mean, variance, g]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, m, v, gm] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const [dx, dGamma, dBeta] = tf.engine().runKernel(BATCH_NORM_KERNELS.backward, { x: xs, dy, mean: m, variance: v, gamma: gm }, attrs) as tf.Tensor[];
+        return inputs.length === 3 ? [dx!, dGamma!, dBeta!] : [dx!];
       },
     };
   });

@@ -1,7 +1,8 @@
 /**
- * oneDNN convolutions on the wasm backend (src/backend/onednn.ts, native/onednn-kernels.cc):
- * the three kernels against the cpu backend's own (the reference) over the geometries the
- * models and augmentation ops use; a ResNet-20 training run that is identical for the same
+ * oneDNN convolutions and batch norm on the wasm backend (src/backend/onednn.ts,
+ * native/onednn-kernels.cc): the three convolution kernels against the cpu backend's own
+ * (the reference) over the geometries the models and augmentation ops use; the batch-norm
+ * pair against the formula differentiated on cpu; a ResNet-20 training run that is identical for the same
  * seed and thread count, agrees across thread counts and with XNNPACK to a stated
  * tolerance, and leaks no tensor; the addon's own argument checks; and the selection
  * (`--conv`, DRALAB_CONV, automatic, what `dralab info` says).
@@ -14,14 +15,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadOneDnn, oneDnnActive, oneDnnUnavailableReason, ONEDNN_KERNELS, parseConvolutionEngine } from '../../src/backend/onednn';
+import { BATCH_NORM_KERNELS, loadOneDnn, oneDnnActive, oneDnnUnavailableReason, ONEDNN_KERNELS, parseConvolutionEngine } from '../../src/backend/onednn';
 import { selectBackend } from '../../src/backend/select';
-import { wasmThreads } from '../../src/backend/wasm-threads';
 import { createModel } from '../../src/models';
 import { SGD } from '../../src/train/optim';
 import { trainStep } from '../../src/train/step';
 import { Rng } from '../../src/util/rng';
-import { initCpuAndWasm } from '../helpers/compare';
+import { initCpuAndWasm, maxAbsDiff } from '../helpers/compare';
 import { compareKernel, CONV_CASES, outShape, randn, type ConvCase } from '../helpers/conv-cases';
 
 const BIN = join(__dirname, '../../../bin/dralab.js');
@@ -67,10 +67,17 @@ describe('oneDNN convolutions', { skip, timeout: 600_000 }, () => {
     await selectBackend({ backend: 'wasm', reselect: true });
   });
 
-  it('take over the three convolution kernels on wasm, and leave the pool single-threaded', () => {
+  it('take over the three convolution kernels on wasm and add the batch-norm pair; XNNPACK gets its own back', async () => {
     assert.ok(oneDnnActive());
-    assert.equal(wasmThreads(), 1);
-    for (const name of ONEDNN_KERNELS) assert.ok(tf.getKernel(name, 'wasm'), name);
+    for (const name of [...ONEDNN_KERNELS, ...Object.values(BATCH_NORM_KERNELS)]) assert.ok(tf.getKernel(name, 'wasm'), name);
+    await selectBackend({ backend: 'wasm', convolutions: 'xnnpack', reselect: true });
+    assert.ok(!oneDnnActive());
+    for (const name of Object.values(BATCH_NORM_KERNELS)) assert.equal(tf.getKernel(name, 'wasm'), undefined, name);
+    const x = tf.ones([1, 4, 4, 2]);
+    const y = tf.conv2d(x as tf.Tensor4D, tf.ones([3, 3, 2, 1]) as tf.Tensor4D, 1, 'same');
+    assert.deepEqual(Array.from(await y.data()).slice(0, 2), [8, 12], "XNNPACK's Conv2D runs again (set up on the live backend)");
+    tf.dispose([x, y]);
+    await initCpuAndWasm('onednn');
   });
 
   const DILATED: ConvCase[] = [
@@ -90,6 +97,64 @@ describe('oneDNN convolutions', { skip, timeout: 600_000 }, () => {
       await compareKernel('Conv2DBackpropFilter', { x: randn(c.x), dy: randn(outShape(c, false)) }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter });
     });
   }
+
+  for (const shape of [[2, 5, 4, 3], [4, 8, 8, 16], [3, 1, 1, 5]] as const) {
+    it(`the batch-norm kernels match the formula on cpu, forward and backward: [${shape.join(', ')}]`, async () => {
+      const channels = shape[3];
+      const x = randn([...shape]);
+      const dy = randn([...shape]);
+      const gamma = randn([channels]);
+      const beta = randn([channels]);
+      const epsilon = 1e-5;
+      const kernelSide = tf.tidy(() => {
+        const inputs = { x: tf.tensor4d(x.values, [...shape]), gamma: tf.tensor1d(gamma.values), beta: tf.tensor1d(beta.values) };
+        const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_KERNELS.forward, inputs, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        const grads = tf.engine().runKernel(BATCH_NORM_KERNELS.backward, { x: inputs.x, dy: tf.tensor4d(dy.values, [...shape]), mean: mean!, variance: variance!, gamma: inputs.gamma }, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        return [y!, mean!, variance!, ...grads].map((t) => t.dataSync().slice());
+      });
+      await tf.setBackend('cpu');
+      const reference = tf.tidy(() => {
+        const xs = tf.tensor4d(x.values, [...shape]);
+        const mean = tf.mean(xs, [0, 1, 2]);
+        const variance = tf.mean(tf.square(tf.sub(xs, mean)), [0, 1, 2]);
+        const f = (xt: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const m = tf.mean(xt, [0, 1, 2]);
+          const v = tf.mean(tf.square(tf.sub(xt, m)), [0, 1, 2]);
+          return tf.add(tf.mul(tf.mul(tf.sub(xt, m), tf.rsqrt(tf.add(v, epsilon))), g), b);
+        };
+        const g = tf.tensor1d(gamma.values);
+        const b = tf.tensor1d(beta.values);
+        const { value, grads } = tf.valueAndGrads((xt: tf.Tensor, gt: tf.Tensor, bt: tf.Tensor) => tf.sum(tf.mul(f(xt, gt, bt), tf.tensor4d(dy.values, [...shape]))))([xs, g, b]);
+        return [f(xs, g, b), mean, variance, ...grads].map((t) => t.dataSync().slice()).concat([value.dataSync().slice()]);
+      });
+      await tf.setBackend('wasm');
+      ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, i) => {
+        const { diff, scale } = maxAbsDiff(kernelSide[i]!, reference[i]!);
+        assert.ok(diff <= 2e-5 * Math.max(1, scale), `${name}: max diff ${diff} (scale ${scale})`);
+      });
+    });
+  }
+
+  it('a model without BatchNorm affine parameters differentiates through the kernels as on cpu', async () => {
+    const gradientsOn = async (backend: string) => {
+      await tf.setBackend(backend);
+      const net = createModel('resnet-20', { numClasses: 4, inputShape: [8, 8, 3], seed: 3, affineBatchNorm: false });
+      const images = tf.tensor4d(new Rng(5).uniform(3 * 8 * 8 * 3, 0, 255), [3, 8, 8, 3]);
+      const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(net.apply(images, { training: true, stateUpdates: undefined }))), [...net.trainableVariables]);
+      const out = Object.values(grads).map((g) => g.dataSync().slice());
+      tf.dispose([value, ...Object.values(grads), images]);
+      net.dispose();
+      return out;
+    };
+    const wasm = await gradientsOn('wasm');
+    const cpu = await gradientsOn('cpu');
+    await tf.setBackend('wasm');
+    assert.equal(wasm.length, cpu.length);
+    cpu.forEach((reference, i) => {
+      const { diff, scale } = maxAbsDiff(wasm[i]!, reference);
+      assert.ok(diff <= 5e-5 * Math.max(scale, 1e-6), `parameter ${i}: max diff ${diff} (scale ${scale})`);
+    });
+  });
 
   it('a batch of zero images gives empty outputs and zero filter gradients', async () => {
     await tf.setBackend('wasm');
@@ -126,17 +191,21 @@ describe('oneDNN convolutions', { skip, timeout: 600_000 }, () => {
   it('ResNet-20 training step: 1 and 2 threads, and oneDNN and XNNPACK, agree to the stated tolerance', async () => {
     // One step: this training (batch 16 of noise, random labels, lr 0.05) is chaotic, and
     // over six steps a last-bit difference grows to a few hundredths (measured), whichever
-    // kernels differ. oneDNN's filter gradients sum per-thread partial results, so the
-    // thread count changes last bits (measured 1e-6 on the weights after a step); against
-    // XNNPACK, whose sums run in another order, 2e-4 (every gradient agrees with the cpu
-    // backend's to 5e-5 of its scale on either engine: test/models/wasm-gradients).
+    // kernels differ. Within a step, some gradients here are sums that nearly cancel (a
+    // BatchNorm shift's gradient sums dy over 16K values to about 0.05), so the order of
+    // the sums shows: XNNPACK's gradients differ from the cpu backend's by up to 2% of
+    // such a gradient's scale, oneDNN's by up to 4% (measured). oneDNN's batch norm and
+    // filter gradients sum per-thread parts, so the thread count changes the order too.
+    // Measured on the weights after one step: 1 vs 2 threads 5e-4, oneDNN vs XNNPACK
+    // 5e-4; on small well-conditioned cases every gradient agrees with the cpu backend's
+    // to 5e-5 of its scale (test/models/wasm-gradients and the batch-norm cases above).
     const two = await trainOn(2, 'onednn', 1);
     const one = await trainOn(1, 'onednn', 1);
     const xnnpack = await trainOn(1, 'xnnpack', 1);
     const acrossThreads = largestDifference(one.weights, two.weights);
     const againstXnnpack = largestDifference(one.weights, xnnpack.weights);
-    assert.ok(acrossThreads <= 1e-5, `1 vs 2 threads: largest weight difference ${acrossThreads} (tolerance 1e-5)`);
-    assert.ok(againstXnnpack <= 1e-3, `oneDNN vs XNNPACK: largest weight difference ${againstXnnpack} (tolerance 1e-3)`);
+    assert.ok(acrossThreads <= 2e-3, `1 vs 2 threads: largest weight difference ${acrossThreads} (tolerance 2e-3)`);
+    assert.ok(againstXnnpack <= 2e-3, `oneDNN vs XNNPACK: largest weight difference ${againstXnnpack} (tolerance 2e-3)`);
     for (const run of [two, xnnpack]) assert.ok(Math.abs(one.losses[0]! - run.losses[0]!) <= 1e-5, `first loss ${one.losses[0]} vs ${run.losses[0]}`);
     console.log(`largest weight difference after a step: 1 vs 2 threads ${acrossThreads}; oneDNN vs XNNPACK ${againstXnnpack}`);
   });
@@ -147,7 +216,9 @@ describe('oneDNN convolutions', { skip, timeout: 600_000 }, () => {
     const auto = JSON.parse(run(['--threads', '2', 'info', '--json']).stdout) as Info;
     assert.equal(auto.threads, 2);
     assert.match(auto.details.convolutions, /^oneDNN \d+\.\d+\.\d+, 2 OpenMP threads \(native addon/);
-    assert.match(auto.details.threads, /^2 \(--threads; \d+ cores\): oneDNN's convolutions on 2 OpenMP threads; the other kernels on tfjs's single-threaded SIMD wasm build/);
+    assert.match(auto.details.threads, /^2 \(--threads; \d+ cores\): oneDNN's convolutions and batch norm on 2 OpenMP threads; the other kernels on tfjs's threaded-SIMD wasm build: XNNPACK's pool on 2 Node worker threads/);
+    const one = JSON.parse(run(['--threads', '1', 'info', '--json']).stdout) as Info;
+    assert.match(one.details.threads, /^1 \(--threads; \d+ cores\): oneDNN's convolutions and batch norm on 1 OpenMP thread; the other kernels on tfjs's single-threaded SIMD wasm build/);
     const xnn = JSON.parse(run(['--conv', 'xnnpack', '--threads', '2', 'info', '--json']).stdout) as Info;
     assert.match(xnn.details.convolutions, /^XNNPACK in wasm \(asked for\)/);
     assert.match(xnn.details.threads, /XNNPACK's pool on 2 Node worker threads/);
