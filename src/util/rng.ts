@@ -75,6 +75,40 @@ export class Rng {
     return this.nextUint32() / 4294967296;
   }
 
+  /**
+   * Fills `out` with an inverted-dropout mask: 0 with probability `rate`, else
+   * 1 / (1 - rate). Element i takes draw i of this stream and drops when the draw's top
+   * 31 bits fall below rate * 2^31, so a mask of a million costs about a millisecond.
+   */
+  fillDropoutMask(out: Float32Array, rate: number): Float32Array {
+    if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout rate must be in [0, 1), got ${rate}`);
+    const threshold = Math.floor(rate * 2147483648);
+    const keptBits = new Int32Array(Float32Array.of(1 / (1 - rate)).buffer)[0]!;
+    const bits = new Int32Array(out.buffer, out.byteOffset, out.length);
+    // xoshiro128** inlined over a local copy of the state, in signed 32-bit arithmetic
+    // throughout (an unsigned value past 2^31 is a double to V8, several times slower),
+    // and without a branch: (draw >>> 1) - threshold is negative exactly when the
+    // element drops, and its sign bit, spread over the word, masks the kept value's bits.
+    let s0 = this.s[0]! | 0, s1 = this.s[1]! | 0, s2 = this.s[2]! | 0, s3 = this.s[3]! | 0;
+    for (let i = 0; i < bits.length; i++) {
+      const m = Math.imul(s1, 5);
+      const draw = Math.imul((m << 7) | (m >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      bits[i] = keptBits & ~(((draw >>> 1) - threshold) >> 31);
+    }
+    this.s[0] = s0;
+    this.s[1] = s1;
+    this.s[2] = s2;
+    this.s[3] = s3;
+    return out;
+  }
+
   /** n uniforms in [low, high). */
   uniform(n: number, low = 0, high = 1): Float32Array {
     const out = new Float32Array(n);

@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- search`: the cost of one DRA search step over one plain training
- * step of the same model, batch and backend (forward, backward, SGD update, no
- * augmentation), measured alternately in one run. The floor is about 2 (two
+ * step of the same network (the search's: BatchNorm without affine parameters, its
+ * dropout), batch and backend (forward, backward, SGD update, no augmentation), measured
+ * alternately in one run. The floor is about 2 (two
  * forward/backward passes) plus one forward for the KL term; the target is at most 2.5.
  * The one-step unrolled (second-order) policy gradient is timed beside them. Also
  * records tf.memory().numTensors after step 10 and after the last step, which must be
@@ -45,12 +46,16 @@ export async function run(): Promise<BenchResult> {
   const meta: Record<string, unknown> = { backend: backend.backend, threads: backend.threads, batch, rounds, stepsPerRound: steps };
   const profiles: string[] = [];
   for (const name of models) {
-    const search = new DraSearch({ config: resolveSearchConfig({ model: name, batchSize: batch, steps: 100000, seed: 0 }), dataset, backend });
+    const config = resolveSearchConfig({ model: name, batchSize: batch, steps: 100000, seed: 0 });
+    const search = new DraSearch({ config, dataset, backend });
     const unrolled = new DraSearch({ config: resolveSearchConfig({ model: name, batchSize: batch, steps: 100000, seed: 0, policyGradient: 'second' }), dataset, backend });
-    const model = createModel(name, { numClasses: dataset.numClasses, inputShape: [32, 32, 3], seed: 0 });
+    // The search's own network: BatchNorm without affine parameters, and the search's
+    // dropout (0.3 in wide ResNets, as officially; none in the others).
+    const model = createModel(name, { numClasses: dataset.numClasses, inputShape: [32, 32, 3], seed: 0, affineBatchNorm: false, dropout: config.dropout });
     const optimizer = new SGD({ learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
     const { images, labels } = toTensors(dataset.train, Int32Array.from({ length: batch }, (_, i) => i));
-    const plain = () => trainStep(model, optimizer, images, labels, { clipNorm: 5 });
+    const dropoutSeeds = new Rng(1);
+    const plain = () => trainStep(model, optimizer, images, labels, { clipNorm: 5, dropoutSeeds });
     const searchStep = () => search.step();
     const unrolledStep = () => unrolled.step();
     await plain();
