@@ -49,6 +49,8 @@ interface OneDnnAddon {
 export const ONEDNN_ADDON_PATH = process.env.DRALAB_ONEDNN_ADDON ?? join(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'dralab_onednn.node');
 
 let addon: OneDnnAddon | undefined;
+/** The OpenMP thread count oneDNN was last given. */
+let threadsInUse = 1;
 let loadError: string | undefined;
 
 /**
@@ -200,6 +202,7 @@ export function useOneDnnConvolutions(threads: number): string {
   const native = loadOneDnn();
   if (native === undefined) throw new Error(`oneDNN convolutions are unavailable: ${loadError ?? 'unknown reason'}`);
   native.setThreads(threads);
+  threadsInUse = threads;
   const kernels: Record<(typeof ONEDNN_KERNELS)[number], (args: NamedArgs) => tf.TensorInfo> = {
     Conv2D: (args) => conv2d(native, args),
     Conv2DBackpropInput: (args) => conv2dBackpropInput(native, args),
@@ -231,6 +234,11 @@ export function useXnnpackConvolutions(): void {
     if (backend !== null) config.setupFunc?.(backend);
   }
   replaced = undefined;
+}
+
+/** The OpenMP threads oneDNN computes with (meaningful while it is active). */
+export function oneDnnThreads(): number {
+  return threadsInUse;
 }
 
 /** Whether oneDNN computes the wasm backend's convolutions now. */

@@ -41,7 +41,7 @@ export class BackendUnavailableError extends Error {
 
 import type { Loader } from './loader';
 import { resolveThreads, useWasmThreads, wasmThreads } from './wasm-threads';
-import { loadOneDnn, oneDnnUnavailableReason, parseConvolutionEngine, useOneDnnConvolutions, useXnnpackConvolutions, type ConvolutionEngine } from './onednn';
+import { loadOneDnn, oneDnnActive, oneDnnThreads, oneDnnUnavailableReason, parseConvolutionEngine, useOneDnnConvolutions, useXnnpackConvolutions, type ConvolutionEngine } from './onednn';
 export type { LoaderContext } from './loader';
 
 function errorText(err: unknown): string {
@@ -98,9 +98,13 @@ const LOADERS: Record<BackendName, Loader> = {
     require('@tensorflow/tfjs-backend-wasm');
     const choice = resolveThreads(context.threads);
     const convolutions = decideConvolutions(context.convolutions);
-    // oneDNN's OpenMP threads and the wasm pool's worker threads take turns (a kernel
-    // runs to completion before the next starts), so both get every thread asked for.
-    await useWasmThreads(choice.threads);
+    // With oneDNN computing the convolutions and batch norm, what stays on wasm is small
+    // elementwise kernels, where waking the pool's Node worker threads costs more than it
+    // saves: a WRN-16-2 search step took 216 ms with a 1-thread pool, 260 ms with 2, a
+    // ResNet-20 one 110 ms and 177 ms (BENCHMARKS.md). So the threads go to oneDNN and
+    // wasm runs its single-threaded build.
+    const poolThreads = convolutions.engine === 'onednn' ? 1 : choice.threads;
+    await useWasmThreads(poolThreads);
     const { registerWasmTrainingKernels } = await import('./wasm-kernels');
     registerWasmTrainingKernels();
     let convolutionText: string;
@@ -112,8 +116,8 @@ const LOADERS: Record<BackendName, Loader> = {
     }
     await activate('wasm');
     removeHandlersAddedSince(before);
-    const pool = choice.threads > 1
-      ? `tfjs's threaded-SIMD wasm build: XNNPACK's pool on ${choice.threads} Node worker threads`
+    const pool = poolThreads > 1
+      ? `tfjs's threaded-SIMD wasm build: XNNPACK's pool on ${poolThreads} Node worker threads`
       : "tfjs's single-threaded SIMD wasm build";
     const how = convolutions.engine === 'onednn'
       ? `oneDNN's convolutions and batch norm on ${choice.threads} OpenMP thread${choice.threads > 1 ? 's' : ''}; the other kernels on ${pool}`
@@ -250,6 +254,7 @@ function collectVersions(): Record<string, string> {
 
 function threadCount(backend: BackendName): number {
   if (backend === 'wasm') {
+    if (oneDnnActive()) return oneDnnThreads();
     // What XNNPACK's pool reports (1 on the single-threaded build).
     const wasm = require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount?: () => number };
     return Math.max(1, wasm.getThreadsCount?.() ?? wasmThreads());

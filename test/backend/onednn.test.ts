@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_KERNELS, loadOneDnn, oneDnnActive, oneDnnUnavailableReason, ONEDNN_KERNELS, parseConvolutionEngine } from '../../src/backend/onednn';
 import { selectBackend } from '../../src/backend/select';
+import { wasmThreads } from '../../src/backend/wasm-threads';
 import { createModel } from '../../src/models';
 import { SGD } from '../../src/train/optim';
 import { trainStep } from '../../src/train/step';
@@ -67,8 +68,9 @@ describe('oneDNN convolutions', { skip, timeout: 600_000 }, () => {
     await selectBackend({ backend: 'wasm', reselect: true });
   });
 
-  it('take over the three convolution kernels on wasm and add the batch-norm pair; XNNPACK gets its own back', async () => {
+  it('take over the three convolution kernels on wasm and add the batch-norm pair, with a single-threaded pool; XNNPACK gets its own back', async () => {
     assert.ok(oneDnnActive());
+    assert.equal(wasmThreads(), 1);
     for (const name of [...ONEDNN_KERNELS, ...Object.values(BATCH_NORM_KERNELS)]) assert.ok(tf.getKernel(name, 'wasm'), name);
     await selectBackend({ backend: 'wasm', convolutions: 'xnnpack', reselect: true });
     assert.ok(!oneDnnActive());
@@ -216,7 +218,7 @@ describe('oneDNN convolutions', { skip, timeout: 600_000 }, () => {
     const auto = JSON.parse(run(['--threads', '2', 'info', '--json']).stdout) as Info;
     assert.equal(auto.threads, 2);
     assert.match(auto.details.convolutions, /^oneDNN \d+\.\d+\.\d+, 2 OpenMP threads \(native addon/);
-    assert.match(auto.details.threads, /^2 \(--threads; \d+ cores\): oneDNN's convolutions and batch norm on 2 OpenMP threads; the other kernels on tfjs's threaded-SIMD wasm build: XNNPACK's pool on 2 Node worker threads/);
+    assert.match(auto.details.threads, /^2 \(--threads; \d+ cores\): oneDNN's convolutions and batch norm on 2 OpenMP threads; the other kernels on tfjs's single-threaded SIMD wasm build/);
     const one = JSON.parse(run(['--threads', '1', 'info', '--json']).stdout) as Info;
     assert.match(one.details.threads, /^1 \(--threads; \d+ cores\): oneDNN's convolutions and batch norm on 1 OpenMP thread; the other kernels on tfjs's single-threaded SIMD wasm build/);
     const xnn = JSON.parse(run(['--conv', 'xnnpack', '--threads', '2', 'info', '--json']).stdout) as Info;
