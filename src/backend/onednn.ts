@@ -62,10 +62,9 @@ export function loadOneDnn(): OneDnnAddon | undefined {
     loadError = `the native addon is not built (${ONEDNN_ADDON_PATH} is missing: install oneDNN's headers, e.g. Debian's libdnnl-dev, then run npm run build:native)`;
     return undefined;
   }
-  // OpenMP threads that spin after a convolution would take the cores from the wasm
-  // pool's threads, which run the next (elementwise) kernels; libgomp reads this when
-  // the addon loads it. A user's own setting wins.
-  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  // libgomp's default wait (spin briefly, then sleep) is kept: with the wasm pool
+  // single-threaded beside oneDNN nothing else wants the cores between kernels, and a
+  // passive wait made steps 5-10% slower (measured). OMP_WAIT_POLICY is the user's to set.
   try {
     addon = require(ONEDNN_ADDON_PATH) as OneDnnAddon;
   } catch (err) {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_KERNELS } from '../backend/onednn';
+import { hasHostKernel, registerHostKernels, runKernel, runOnHost } from '../engine/host-kernels';
 import '../engine/gradients';
 import type { StateUpdate } from './types';
 import { Rng } from '../util/rng';
@@ -50,17 +51,34 @@ export interface ForwardContext {
   dropoutSeeds?: { nextUint32(): number } | undefined;
 }
 
+/** The host kernel that writes a dropout mask straight into a backend's memory (cpu, wasm). */
+export const DROPOUT_MASK = 'DraDropoutMask';
+
+registerHostKernels([{
+  kernelName: DROPOUT_MASK,
+  // No inputs: attrs shape, rate and seed. On wasm the mask is written in the heap, with
+  // no JavaScript array to allocate (fresh 40 MB a step cost page faults) or copy.
+  kernelFunc: ({ backend, attrs }) => {
+    const { shape, rate, seed } = attrs as unknown as { shape: number[]; rate: number; seed: number };
+    return runOnHost(backend, [], [{ shape }], (_, [mask]) => void new Rng(seed).fillDropoutMask(mask as Float32Array, rate))[0]!;
+  },
+}]);
+
 /**
  * Inverted dropout: zeroes each activation with probability `rate` and scales the rest
  * by 1 / (1 - rate), in training mode with a seed source; the identity otherwise. The
- * mask is drawn on the host by dralab's generator from a seed drawn from the caller's, so
- * the same seeds give the same masks on every backend. (tf.randomUniform also draws on
- * the host, with a generator about 50x slower: 60 ms of a WRN-16-2 search step.)
+ * mask is drawn by dralab's generator from a seed drawn from the caller's, so the same
+ * seeds give the same masks on every backend (a host kernel where the backend has one,
+ * else an uploaded array). tf.randomUniform also draws on the host, with a generator
+ * about 50x slower: 60 ms of a WRN-16-2 search step.
  */
 export function dropout(ctx: ForwardContext, x: tf.Tensor4D, rate: number): tf.Tensor4D {
   if (!(rate > 0) || !ctx.training || !ctx.dropoutSeeds) return x;
-  const mask = new Rng(ctx.dropoutSeeds.nextUint32()).fillDropoutMask(new Float32Array(x.size), rate);
-  return tf.mul(x, tf.tensor4d(mask, x.shape)) as tf.Tensor4D;
+  const seed = ctx.dropoutSeeds.nextUint32();
+  const mask = hasHostKernel(DROPOUT_MASK)
+    ? runKernel<tf.Tensor4D>(DROPOUT_MASK, {}, { shape: x.shape, rate, seed } as unknown as tf.NamedAttrMap)
+    : tf.tensor4d(new Rng(seed).fillDropoutMask(new Float32Array(x.size), rate), x.shape);
+  return tf.mul(x, mask) as tf.Tensor4D;
 }
 
 export type Layer = (ctx: ForwardContext, x: tf.Tensor4D) => tf.Tensor4D;

@@ -9,6 +9,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { setHostKernelsEnabled } from '../../src/engine/host-kernels';
 import { dropout } from '../../src/models/layers';
 import { Rng } from '../../src/util/rng';
 import { initCpuAndWasm } from '../helpers/compare';
@@ -53,6 +54,10 @@ describe('dropout', () => {
     };
     const cpu = await run('cpu');
     const wasm = await run('wasm');
+    setHostKernelsEnabled(false);
+    const uploaded = await run('wasm');
+    setHostKernelsEnabled(true);
+    assert.deepEqual(Array.from(uploaded.y), Array.from(cpu.y), 'the uploaded mask (backends without host kernels) is the same');
     const mask = new Rng(new Rng(11).nextUint32()).fillDropoutMask(new Float32Array(values.length), 0.3);
     assert.deepEqual(Array.from(cpu.grad), Array.from(mask), 'the gradient is the mask');
     assert.deepEqual(Array.from(wasm.y), Array.from(cpu.y), 'the same masks on both backends');
