@@ -159,7 +159,9 @@ function scaleShift(x: tf.Tensor4D, scale: tf.Tensor1D, shift?: tf.Tensor1D): tf
  * passes and three reductions.
  */
 function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D | undefined, beta: tf.Tensor1D | undefined, onMoments: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
-  if (x.size > 0 && tf.getKernel(BATCH_NORM_KERNELS.forward, tf.getBackend()) !== undefined) return batchNormTrainingKernels(x, gamma, beta, onMoments);
+  // The kernel pair counts as a host kernel: off with the others (setHostKernelsEnabled),
+  // as on the backends that lack it.
+  if (x.size > 0 && hasHostKernel(BATCH_NORM_KERNELS.forward)) return batchNormTrainingKernels(x, gamma, beta, onMoments);
   const inputs: tf.Tensor[] = gamma && beta ? [x, gamma, beta] : [x];
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
