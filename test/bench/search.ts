@@ -2,8 +2,11 @@
  * `npm run bench -- search`: the cost of one DRA search step over one plain training
  * step of the same network (the search's: BatchNorm without affine parameters, its
  * dropout), batch and backend (forward, backward, SGD update, no augmentation), measured
- * alternately in one run. The floor is about 2 (two
- * forward/backward passes) plus one forward for the KL term; the target is at most 2.5.
+ * alternately in one run. A first-order search step runs the network three times
+ * forward (the clean forward of the KL term, the policy half's and the model half's
+ * augmented forwards), twice backward to its input and once to its weights, where a
+ * plain step runs it once each way: about 2 plain steps when a forward and each backward
+ * cost alike, plus the augmentation (two forwards, one backward).
  * The one-step unrolled (second-order) policy gradient is timed beside them. Also
  * records tf.memory().numTensors after step 10 and after the last step, which must be
  * identical.
@@ -72,14 +75,47 @@ export async function run(): Promise<BenchResult> {
     const plainMs = median(plainTimes);
     const searchMs = median(searchTimes);
     const unrolledMs = median(unrolledTimes);
-    // Where a search step's time goes: the augmentation alone (forward and backward).
+    // Where a search step's time goes, part by part: the search's own network once
+    // forward (training mode, as the KL term's clean forward), once forward and backward
+    // to its input only (as the policy half), the augmentation forward alone and forward
+    // with its backward. The sum with a plain step (the model half) is the step's floor;
+    // the rest is the policy's own arithmetic, its AdamW update, the finiteness checks
+    // and per-kernel dispatch.
+    const applyOptions = { training: true, stateUpdates: undefined, dropoutSeeds };
+    const forwardMs = await timeIt(steps, async () => tf.tidy(() => void model.apply(images, applyOptions)));
+    const inputGradMs = await timeIt(steps, async () => tf.tidy(() => void tf.grad((x: tf.Tensor) => tf.sum(model.apply(x as tf.Tensor4D, applyOptions)))(images)));
+    const draw = () => ({ w: search.policy.values().weights, draw: search.policy.sample(batch, new Rng(1)) });
+    const augmentForwardMs = await timeIt(steps, async () => {
+      const { w, draw: d } = draw();
+      tf.tidy(() => void search.policy.augmentWith(images, d, w));
+    });
     const augmentMs = await timeIt(steps, async () => {
-      const w = search.policy.values().weights;
-      const draw = search.policy.sample(batch, new Rng(1));
-      const g = tf.variableGrads(() => tf.mean(search.policy.augmentWith(images, draw, w)), search.policy.trainableVariables);
+      const { w, draw: d } = draw();
+      const g = tf.variableGrads(() => tf.mean(search.policy.augmentWith(images, d, w)), search.policy.trainableVariables);
       tf.dispose([g.value, ...Object.values(g.grads)]);
     });
-    rows.push({ model: name, batch, 'plain step ms': +plainMs.toFixed(1), 'search step ms': +searchMs.toFixed(1), ratio: +(searchMs / plainMs).toFixed(2), 'augment fwd+bwd ms': +augmentMs.toFixed(1), '2nd-order step ms': +unrolledMs.toFixed(1), '2nd-order ratio': +(unrolledMs / plainMs).toFixed(2) });
+    const floorMs = plainMs + forwardMs + inputGradMs + augmentForwardMs + augmentMs;
+    // The unrolled gradient adds, per step: a forward and full backward on the model
+    // half's batch (w'), the policy half's at w' with both gradients (about a plain step
+    // plus the augmentation's backward), and two forwards with input backward at w+ and
+    // w- (each with the augmentation forward and backward).
+    const secondOrderFloorMs = 3 * plainMs + forwardMs + 2 * inputGradMs + 2 * augmentForwardMs + 3 * augmentMs;
+    rows.push({
+      model: name,
+      batch,
+      'plain step ms': +plainMs.toFixed(1),
+      'search step ms': +searchMs.toFixed(1),
+      ratio: +(searchMs / plainMs).toFixed(2),
+      'forward ms': +forwardMs.toFixed(1),
+      'fwd + input bwd ms': +inputGradMs.toFixed(1),
+      'augment fwd ms': +augmentForwardMs.toFixed(1),
+      'augment fwd+bwd ms': +augmentMs.toFixed(1),
+      'floor ms': +floorMs.toFixed(1),
+      'floor / plain': +(floorMs / plainMs).toFixed(2),
+      '2nd-order step ms': +unrolledMs.toFixed(1),
+      '2nd-order ratio': +(unrolledMs / plainMs).toFixed(2),
+      '2nd-order floor / plain': +(secondOrderFloorMs / plainMs).toFixed(2),
+    });
     const profile = await profileKernels(searchStep);
     const plainProfile = await profileKernels(plain);
     const top = (p: typeof profile) => p.kernels.slice(0, 6).map((k) => `${k.kernel} ${k.selfMs.toFixed(0)} ms`).join(', ');
@@ -105,7 +141,7 @@ export async function run(): Promise<BenchResult> {
   writeBenchmarksSection(
     'search',
     'Search step vs plain training step',
-    `wasm, ${backend.threads} thread${backend.threads > 1 ? 's' : ''}, batch ${batch}, synthetic:colour; ${rounds} alternating rounds of ${steps} steps, medians. A search step is a model step on augmented images plus the policy step (a forward and backward through the model for the augmented loss and the KL to the clean prediction, and the backward through the augmentation); the floor is about 2 plain steps.\n\n${table}\n\nLargest kernels (self time, one step):\n\n${profiles.join('\n')}`,
+    `wasm, ${backend.threads} thread${backend.threads > 1 ? 's' : ''}, convolutions: ${String(backend.details.convolutions ?? 'XNNPACK')}; batch ${batch}, synthetic:colour; the plain step trains the search's own network (BatchNorm without affine parameters, dropout 0.3 in WRN-16-2); ${rounds} alternating rounds of ${steps} steps, medians. A search step is a model step on augmented images plus the policy step (a forward and backward through the model for the augmented loss and the KL to the clean prediction, and the backward through the augmentation); the floor is about 2 plain steps.\n\n${table}\n\nLargest kernels (self time, one step):\n\n${profiles.join('\n')}`,
   );
   return { suite: 'search', rows, meta };
 }

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const checkpointDir = mkdtempSync(join(tmpdir(), 'dralab-soak-'));
   const samples: Sample[] = [];
   let last = performance.now();
-  console.log(`soak: ${steps} steps, batch ${batch}, backend ${backend.backend}`);
+  console.log(`soak: ${steps} steps, batch ${batch}, backend ${backend.backend}, ${backend.threads} thread${backend.threads > 1 ? 's' : ''}${backend.details.convolutions ? `, convolutions: ${String(backend.details.convolutions)}` : ''}`);
   await search.run({
     onStep: async (rec) => {
       if (rec.step % 500 === 0) await search.save(checkpointDir);
