@@ -40,7 +40,7 @@ export class BackendUnavailableError extends Error {
 }
 
 import type { Loader } from './loader';
-import { resolveThreads, useWasmThreads, wasmThreads } from './wasm-threads';
+import { MAX_WASM_THREADS, resolveThreads, ThreadsError, useWasmThreads, wasmThreads } from './wasm-threads';
 import { loadOneDnn, oneDnnActive, oneDnnThreads, oneDnnUnavailableReason, parseConvolutionEngine, useOneDnnConvolutions, useXnnpackConvolutions, type ConvolutionEngine } from './onednn';
 export type { LoaderContext } from './loader';
 
@@ -96,8 +96,10 @@ const LOADERS: Record<BackendName, Loader> = {
   wasm: async (context) => {
     const before = processHandlers();
     require('@tensorflow/tfjs-backend-wasm');
-    const choice = resolveThreads(context.threads);
     const convolutions = decideConvolutions(context.convolutions);
+    // oneDNN's OpenMP threads may be as many as the cores (or as asked); only the threaded
+    // wasm build is capped (its pre-started workers).
+    const choice = resolveThreads(context.threads, '--threads', convolutions.engine === 'onednn' ? Number.POSITIVE_INFINITY : MAX_WASM_THREADS);
     // With oneDNN computing the convolutions and batch norm, what stays on wasm is small
     // elementwise kernels, where waking the pool's Node worker threads costs more than it
     // saves: a WRN-16-2 search step took 216 ms with a 1-thread pool, 260 ms with 2, a
@@ -186,7 +188,7 @@ export interface SelectOptions {
    * default: lavapipe is slower than wasm and is meant for tests).
    */
   allowSoftwareWebgpu?: boolean;
-  /** Threads for the wasm backend (overrides DRALAB_THREADS; default: every core, at most 8). */
+  /** Threads for the wasm backend (overrides DRALAB_THREADS; default: every core, at most 8 without oneDNN). */
   threads?: number | string;
   /**
    * Convolutions on wasm: 'onednn' (the native addon; an error where it is not built),
@@ -203,7 +205,9 @@ export interface SelectOptions {
 export async function selectBackend(options: SelectOptions = {}): Promise<BackendReport> {
   if (current && !options.reselect) return current;
   const forcedRaw = options.backend ?? process.env.DRALAB_BACKEND;
-  resolveThreads(options.threads); // a bad --threads or DRALAB_THREADS fails before any backend loads
+  // A malformed --threads or DRALAB_THREADS fails before any backend loads (the cap is
+  // checked by the wasm loader, once it knows the convolution engine).
+  resolveThreads(options.threads, '--threads', Number.POSITIVE_INFINITY);
   // Likewise a bad --conv or DRALAB_CONV; oneDNN asked for and unavailable is an error,
   // not a fall back to the cpu backend.
   const askedConvolutions = parseConvolutionEngine(options.convolutions);
@@ -231,6 +235,7 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
       };
       return current;
     } catch (err) {
+      if (err instanceof ThreadsError) throw err;
       if (forced || (backend === 'wasm' && askedConvolutions === 'onednn')) throw new BackendUnavailableError(backend, errorText(err));
       attempts.push({ backend, ok: false, reason: errorText(err) });
     }

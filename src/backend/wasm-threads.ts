@@ -37,21 +37,31 @@ export interface ThreadsChoice {
   cores: number;
 }
 
+/** A thread count that cannot be used: an error of the request, never a reason to fall back. */
+export class ThreadsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ThreadsError';
+  }
+}
+
 /** The command line's --threads (set once by the CLI for every backend selection after it). */
 let commandLineThreads: string | undefined;
 
 /** Records the command line's --threads (checked now); later selections use it unless given a count. */
 export function setCommandLineThreads(value: string): number {
-  const { threads } = resolveThreads(value, '--threads');
+  // Only the form is checked here: the cap depends on the engine the selection picks.
+  const { threads } = resolveThreads(value, '--threads', Number.POSITIVE_INFINITY);
   commandLineThreads = String(threads);
   return threads;
 }
 
 /**
  * The thread count: an explicit option, else the command line's --threads, else
- * DRALAB_THREADS, else every core (at most 8).
+ * DRALAB_THREADS, else every core, at most `maxThreads` (the threaded wasm build's 8 by
+ * default; oneDNN's OpenMP threads have no such cap). A count above the cap is refused.
  */
-export function resolveThreads(option?: number | string, optionName = '--threads'): ThreadsChoice {
+export function resolveThreads(option?: number | string, optionName = '--threads', maxThreads = MAX_WASM_THREADS): ThreadsChoice {
   const cores = os.availableParallelism();
   const env = process.env.DRALAB_THREADS;
   const given = option !== undefined && option !== ''
@@ -59,11 +69,11 @@ export function resolveThreads(option?: number | string, optionName = '--threads
     : commandLineThreads !== undefined
       ? { value: commandLineThreads, source: '--threads' as const, name: '--threads' }
       : env !== undefined && env !== '' ? { value: env, source: 'DRALAB_THREADS' as const, name: 'DRALAB_THREADS' } : undefined;
-  if (!given) return { threads: Math.min(cores, MAX_WASM_THREADS), source: 'all cores', cores };
+  if (!given) return { threads: Math.min(cores, maxThreads), source: 'all cores', cores };
   const text = String(given.value).trim();
   const threads = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isInteger(threads) || threads < 1) throw new Error(`${given.name} must be a whole number of threads >= 1, got '${text}'`);
-  if (threads > MAX_WASM_THREADS) throw new Error(`${given.name}=${threads}: the wasm backend's threaded build starts ${MAX_WASM_THREADS} workers, so at most ${MAX_WASM_THREADS} threads`);
+  if (!/^\d+$/.test(text) || !Number.isInteger(threads) || threads < 1) throw new ThreadsError(`${given.name} must be a whole number of threads >= 1, got '${text}'`);
+  if (threads > maxThreads) throw new ThreadsError(`${given.name}=${threads}: the wasm backend's threaded build starts ${MAX_WASM_THREADS} workers, so at most ${MAX_WASM_THREADS} threads (oneDNN's convolutions have no such limit: see --conv)`);
   return { threads, source: given.source, cores };
 }
 

@@ -16,7 +16,7 @@ export function buildProgram(): Command {
   const program = new Command('dralab')
     .description('Differentiable RandAugment on TensorFlow.js')
     .option('--backend <name>', 'force a backend: node-gpu, node, webgpu, wasm, cpu (default: DRALAB_BACKEND or automatic)')
-    .option('--threads <n>', `threads for the wasm backend, 1 to ${MAX_WASM_THREADS} (default: DRALAB_THREADS, else every core)`)
+    .option('--threads <n>', `threads for the wasm backend (at most ${MAX_WASM_THREADS} with XNNPACK convolutions; default: DRALAB_THREADS, else every core)`)
     .option('--conv <engine>', "convolutions on the wasm backend: onednn (the native addon), xnnpack (wasm's own) or auto (default: DRALAB_CONV, else oneDNN where the addon is built)")
     .showHelpAfterError('(dralab <command> --help shows the options)')
     .exitOverride()

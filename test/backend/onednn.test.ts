@@ -232,6 +232,12 @@ describe('oneDNN convolutions', { skip, timeout: 600_000 }, () => {
     const askedMissing = run(['--conv', 'onednn', 'info'], { DRALAB_ONEDNN_ADDON: '/nonexistent/dralab_onednn.node' });
     assert.equal(askedMissing.status, 1);
     assert.match(askedMissing.stderr, /backend 'wasm' was requested but cannot be used: oneDNN convolutions are unavailable: the native addon is not built/);
+    // oneDNN's OpenMP threads are not capped at the threaded wasm build's 8 workers.
+    const many = JSON.parse(run(['--threads', '12', 'info', '--json']).stdout) as Info;
+    assert.equal(many.threads, 12);
+    const tooMany = run(['--conv', 'xnnpack', '--threads', '12', 'info']);
+    assert.equal(tooMany.status, 1);
+    assert.match(tooMany.stderr, /--threads=12: the wasm backend's threaded build starts 8 workers, so at most 8 threads/);
     const bad = run(['--conv', 'mkl', 'info']);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--conv='mkl' is not a convolution engine; expected auto, onednn or xnnpack/);
