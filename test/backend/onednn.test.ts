@@ -261,3 +261,17 @@ describe('oneDNN convolutions', { skip, timeout: 600_000 }, () => {
     }
   });
 });
+
+describe('the native build script', () => {
+  const script = join(__dirname, '../../../scripts/build-native.mjs');
+  const run = (env: Record<string, string>) => spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, DRALAB_REQUIRE_ONEDNN: '', ...env }, timeout: 60_000 });
+
+  it('skips with the reason and exit 0 where the addon cannot be built, unless DRALAB_REQUIRE_ONEDNN=1', () => {
+    const skipped = run({ DRALAB_SKIP_NATIVE: '1' });
+    assert.equal(skipped.status, 0);
+    assert.match(skipped.stderr, /dralab: the oneDNN addon was not built \(DRALAB_SKIP_NATIVE=1\); convolutions stay on wasm's XNNPACK/);
+    const required = run({ DRALAB_SKIP_NATIVE: '1', DRALAB_REQUIRE_ONEDNN: '1' });
+    assert.equal(required.status, 1);
+    assert.match(required.stderr, /but DRALAB_REQUIRE_ONEDNN=1/);
+  });
+});
