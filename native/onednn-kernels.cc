@@ -8,8 +8,8 @@
 // the way out; both are small next to the activations.
 //
 // Primitives are built once per geometry and thread count and kept: a training step
-// repeats the same few shapes thousands of times. Every call comes from the JavaScript main thread, so the
-// cache needs no lock.
+// repeats the same few shapes thousands of times. Every call comes from the JavaScript
+// main thread, so the cache needs no lock.
 #include <node_api.h>
 #include <omp.h>
 
@@ -224,7 +224,7 @@ T* typedArrayData(napi_env env, napi_value value, napi_typedarray_type expected,
   void* data = nullptr;
   check(env, napi_get_typedarray_info(env, value, &type, &count, &data, nullptr, nullptr), name);
   if (type != expected) throw ApiError(std::string(name) + " has the wrong element type");
-  if (length != SIZE_MAX && count != length) {
+  if (count != length) {
     throw ApiError(std::string(name) + " holds " + std::to_string(count) + " elements, expected " +
                    std::to_string(length));
   }
@@ -342,12 +342,6 @@ napi_value Describe(napi_env env, napi_callback_info) {
   return result;
 }
 
-napi_value ClearPlans(napi_env env, napi_callback_info) {
-  plans.clear();
-  batchNormPlans.clear();
-  return nullptr;
-}
-
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -355,7 +349,6 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"describe", nullptr, Describe, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"clearPlans", nullptr, ClearPlans, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

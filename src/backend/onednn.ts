@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { runOnHost } from '../engine/host-kernels';
+import { checkNhwc, type Pad, type RoundingMode } from './conv-attrs';
 
 /** Where convolutions on the wasm backend are computed. */
 export const CONVOLUTION_ENGINES = ['onednn', 'xnnpack'] as const;
@@ -42,7 +43,6 @@ interface OneDnnAddon {
   batchNormBackward(dims: Int32Array, epsilon: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array): void;
   setThreads(threads: number): void;
   describe(): string;
-  clearPlans(): void;
 }
 
 /** The built addon's path: native/ at the package root (this file is dist/src/backend/). */
@@ -102,13 +102,15 @@ export function parseConvolutionEngine(option?: string, optionName = 'convolutio
 }
 
 type NamedArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-type RoundingMode = 'floor' | 'round' | 'ceil' | undefined;
+type Shape4 = [number, number, number, number];
 
-function checkNhwc(dataFormat: unknown, kernel: string): void {
-  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
-    throw new Error(`${kernel} with oneDNN supports dataFormat 'NHWC' only, got '${String(dataFormat)}'`);
-  }
+/** The geometry of a Conv2D or one of its backprops, from the x and filter shapes and the attrs. */
+function convInfo(kernel: string, xShape: Shape4, filterShape: Shape4, attrs: tf.NamedAttrMap): tf.backend_util.Conv2DInfo {
+  checkNhwc(attrs.dataFormat as string | undefined, kernel);
+  return tf.backend_util.computeConv2DInfo(
+    xShape, filterShape, attrs.strides as number | [number, number], (attrs.dilations ?? 1) as number | [number, number],
+    attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode, false, 'channelsLast',
+  );
 }
 
 /** The 17 integers native/onednn-kernels.cc reads, in its Geometry order. */
@@ -122,49 +124,35 @@ function geometryOf(info: tf.backend_util.Conv2DInfo): Int32Array {
   );
 }
 
-const isEmpty = (info: tf.backend_util.Conv2DInfo): boolean =>
-  [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels, info.outHeight, info.outWidth].some((d) => d === 0);
+/**
+ * Runs one oneDNN convolution of `kind` (0 forward, 1 input gradient, 2 filter gradient;
+ * see OneDnnAddon.conv2d) over the inputs [a, b] into an output of `outShape`. An empty
+ * geometry (a batch of none) gives zeros without calling oneDNN, which refuses it.
+ */
+function convolve(native: OneDnnAddon, kind: 0 | 1 | 2, backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, outShape: number[]): tf.TensorInfo {
+  const empty = [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels, info.outHeight, info.outWidth].some((d) => d === 0);
+  const geometry = geometryOf(info);
+  return runOnHost(backend, [a, b], [{ shape: outShape, zeroed: empty }], ([as, bs], [out]) => {
+    if (!empty) native.conv2d(kind, geometry, as as Float32Array, bs as Float32Array, out as Float32Array);
+  })[0]!;
+}
 
 function conv2d(native: OneDnnAddon, { inputs, backend, attrs }: NamedArgs): tf.TensorInfo {
   const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  checkNhwc(attrs.dataFormat, 'Conv2D');
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    attrs.strides as number | [number, number], (attrs.dilations ?? 1) as number | [number, number],
-    attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode, false, 'channelsLast',
-  );
-  const geometry = geometryOf(info);
-  return runOnHost(backend, [x, filter], [{ shape: info.outShape, zeroed: isEmpty(info) }], ([xs, fs], [ys]) => {
-    if (!isEmpty(info)) native.conv2d(0, geometry, xs as Float32Array, fs as Float32Array, ys as Float32Array);
-  })[0]!;
+  const info = convInfo('Conv2D', x.shape as Shape4, filter.shape as Shape4, attrs);
+  return convolve(native, 0, backend, x, filter, info, info.outShape);
 }
 
 function conv2dBackpropInput(native: OneDnnAddon, { inputs, backend, attrs }: NamedArgs): tf.TensorInfo {
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  checkNhwc(attrs.dataFormat, 'Conv2DBackpropInput');
-  const inputShape = attrs.inputShape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], attrs.strides as number | [number, number],
-    1, attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode, false, 'channelsLast',
-  );
-  const geometry = geometryOf(info);
-  return runOnHost(backend, [dy, filter], [{ shape: inputShape, zeroed: isEmpty(info) }], ([dys, fs], [dxs]) => {
-    if (!isEmpty(info)) native.conv2d(1, geometry, dys as Float32Array, fs as Float32Array, dxs as Float32Array);
-  })[0]!;
+  const inputShape = attrs.inputShape as Shape4;
+  return convolve(native, 1, backend, dy, filter, convInfo('Conv2DBackpropInput', inputShape, filter.shape as Shape4, attrs), inputShape);
 }
 
 function conv2dBackpropFilter(native: OneDnnAddon, { inputs, backend, attrs }: NamedArgs): tf.TensorInfo {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  checkNhwc(attrs.dataFormat, 'Conv2DBackpropFilter');
-  const filterShape = attrs.filterShape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, attrs.strides as number | [number, number],
-    1, attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode, false, 'channelsLast',
-  );
-  const geometry = geometryOf(info);
-  return runOnHost(backend, [x, dy], [{ shape: filterShape, zeroed: isEmpty(info) }], ([xs, dys], [dfs]) => {
-    if (!isEmpty(info)) native.conv2d(2, geometry, xs as Float32Array, dys as Float32Array, dfs as Float32Array);
-  })[0]!;
+  const filterShape = attrs.filterShape as Shape4;
+  return convolve(native, 2, backend, x, dy, convInfo('Conv2DBackpropFilter', x.shape as Shape4, filterShape, attrs), filterShape);
 }
 
 function nhwcDims(x: tf.TensorInfo, kernel: string): Int32Array {
@@ -202,12 +190,12 @@ export function useOneDnnConvolutions(threads: number): string {
   if (native === undefined) throw new Error(`oneDNN convolutions are unavailable: ${loadError ?? 'unknown reason'}`);
   native.setThreads(threads);
   threadsInUse = threads;
-  const kernels: Record<(typeof ONEDNN_KERNELS)[number], (args: NamedArgs) => tf.TensorInfo> = {
-    Conv2D: (args) => conv2d(native, args),
-    Conv2DBackpropInput: (args) => conv2dBackpropInput(native, args),
-    Conv2DBackpropFilter: (args) => conv2dBackpropFilter(native, args),
-  };
   if (replaced === undefined) {
+    const kernels: Record<(typeof ONEDNN_KERNELS)[number], (args: NamedArgs) => tf.TensorInfo> = {
+      Conv2D: (args) => conv2d(native, args),
+      Conv2DBackpropInput: (args) => conv2dBackpropInput(native, args),
+      Conv2DBackpropFilter: (args) => conv2dBackpropFilter(native, args),
+    };
     replaced = new Map(ONEDNN_KERNELS.map((name) => [name, tf.getKernel(name, 'wasm')]));
     for (const name of ONEDNN_KERNELS) {
       if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');

@@ -14,9 +14,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runOnHost } from '../engine/host-kernels';
 import { ensureGradients } from '../engine/gradients';
+import { checkNhwc, type Pad, type RoundingMode } from './conv-attrs';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-type RoundingMode = 'floor' | 'round' | 'ceil' | undefined;
 
 /** Kernels this module registers on the wasm backend (replacing wasm's own where it has one), in registration order. */
 export const WASM_TRAINING_KERNELS = [
@@ -73,12 +72,6 @@ function zeroUpsample(dy: tf.Tensor4D, strideH: number, strideW: number): tf.Ten
   const spread = tf.reshape(dy, [n, h, 1, w, 1, c]);
   const padded = tf.pad(spread, [[0, 0], [0, 0], [0, strideH - 1], [0, 0], [0, strideW - 1], [0, 0]]);
   return tf.reshape(padded, [n, h * strideH, w * strideW, c]);
-}
-
-function checkNhwc(dataFormat: string | undefined, kernel: string): void {
-  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
-    throw new Error(`${kernel} on wasm supports dataFormat 'NHWC' only, got '${dataFormat}'`);
-  }
 }
 
 /** Geometry of a patch matrix: input size, filter size, output size, strides, leading padding. */

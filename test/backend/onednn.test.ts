@@ -19,45 +19,15 @@ import { BATCH_NORM_KERNELS, loadOneDnn, oneDnnActive, oneDnnUnavailableReason, 
 import { selectBackend } from '../../src/backend/select';
 import { wasmThreads } from '../../src/backend/wasm-threads';
 import { createModel } from '../../src/models';
-import { SGD } from '../../src/train/optim';
-import { trainStep } from '../../src/train/step';
 import { Rng } from '../../src/util/rng';
 import { initCpuAndWasm, maxAbsDiff } from '../helpers/compare';
+import { largestDifference, trainResNet20 } from '../helpers/train-run';
 import { compareKernel, CONV_CASES, outShape, randn, type ConvCase } from '../helpers/conv-cases';
 
 const BIN = join(__dirname, '../../../bin/dralab.js');
 const addon = loadOneDnn();
 const required = process.env.DRALAB_REQUIRE_ONEDNN === '1';
 const skip = addon === undefined && !required ? `oneDNN addon not built: ${oneDnnUnavailableReason()}` : false;
-
-/** SGD steps of a ResNet-20 from one seed; the losses and every weight afterwards. */
-async function trainOn(threads: number, convolutions: 'onednn' | 'xnnpack', steps: number): Promise<{ losses: number[]; weights: Float32Array; leaked: number }> {
-  const report = await selectBackend({ backend: 'wasm', threads, convolutions, reselect: true });
-  assert.equal(report.threads, threads);
-  const model = createModel('resnet-20', { numClasses: 10, inputShape: [32, 32, 3], seed: 3 });
-  const optimizer = new SGD({ learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
-  const rng = new Rng(7);
-  const losses: number[] = [];
-  let tensorsBefore = 0;
-  for (let step = 0; step < steps; step++) {
-    if (step === 1) tensorsBefore = tf.memory().numTensors;
-    const images = tf.tensor4d(rng.uniform(16 * 32 * 32 * 3, 0, 1), [16, 32, 32, 3]);
-    const labels = tf.tensor1d(Array.from({ length: 16 }, () => rng.int(10)), 'int32');
-    losses.push((await trainStep(model, optimizer, images, labels, { clipNorm: 5 })).loss);
-    tf.dispose([images, labels]);
-  }
-  const leaked = steps > 1 ? tf.memory().numTensors - tensorsBefore : 0;
-  const weights = Float32Array.from(model.trainableVariables.flatMap((v) => Array.from(v.dataSync())));
-  model.dispose();
-  optimizer.dispose();
-  return { losses, weights, leaked };
-}
-
-function largestDifference(a: Float32Array, b: Float32Array): number {
-  let largest = 0;
-  for (let i = 0; i < a.length; i++) largest = Math.max(largest, Math.abs(a[i]! - b[i]!));
-  return largest;
-}
 
 describe('oneDNN convolutions', { skip, timeout: 600_000 }, () => {
   before(async () => {
@@ -183,8 +153,8 @@ describe('oneDNN convolutions', { skip, timeout: 600_000 }, () => {
   });
 
   it('ResNet-20 training: the same seed and thread count give the same bytes over six steps, with no tensor leak', async () => {
-    const two = await trainOn(2, 'onednn', 6);
-    const twoAgain = await trainOn(2, 'onednn', 6);
+    const two = await trainResNet20(2, 'onednn', 6);
+    const twoAgain = await trainResNet20(2, 'onednn', 6);
     assert.deepEqual(twoAgain.losses, two.losses);
     assert.deepEqual(Buffer.from(twoAgain.weights.buffer), Buffer.from(two.weights.buffer), 'same seed, same threads: the same bytes');
     for (const run of [two, twoAgain]) assert.equal(run.leaked, 0, 'tensor count flat over the steps');
@@ -201,9 +171,9 @@ describe('oneDNN convolutions', { skip, timeout: 600_000 }, () => {
     // Measured on the weights after one step: 1 vs 2 threads 5e-4, oneDNN vs XNNPACK
     // 5e-4; on small well-conditioned cases every gradient agrees with the cpu backend's
     // to 5e-5 of its scale (test/models/wasm-gradients and the batch-norm cases above).
-    const two = await trainOn(2, 'onednn', 1);
-    const one = await trainOn(1, 'onednn', 1);
-    const xnnpack = await trainOn(1, 'xnnpack', 1);
+    const two = await trainResNet20(2, 'onednn', 1);
+    const one = await trainResNet20(1, 'onednn', 1);
+    const xnnpack = await trainResNet20(1, 'xnnpack', 1);
     const acrossThreads = largestDifference(one.weights, two.weights);
     const againstXnnpack = largestDifference(one.weights, xnnpack.weights);
     assert.ok(acrossThreads <= 2e-3, `1 vs 2 threads: largest weight difference ${acrossThreads} (tolerance 2e-3)`);

@@ -9,38 +9,13 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select';
+import { largestDifference, trainResNet20 } from '../helpers/train-run';
 import { MAX_WASM_THREADS, resolveThreads, wasmThreads } from '../../src/backend/wasm-threads';
-import { createModel } from '../../src/models';
-import { SGD } from '../../src/train/optim';
-import { trainStep } from '../../src/train/step';
-import { Rng } from '../../src/util/rng';
 
 const BIN = join(__dirname, '../../../bin/dralab.js');
 
-/** Six SGD steps of a ResNet-20 from one seed; the losses and every weight afterwards. */
-async function trainOn(threads: number): Promise<{ losses: number[]; weights: Float32Array; tensorsBefore: number; tensorsAfter: number }> {
-  const report = await selectBackend({ backend: 'wasm', threads, convolutions: 'xnnpack', reselect: true });
-  assert.equal(report.threads, threads);
-  const model = createModel('resnet-20', { numClasses: 10, inputShape: [32, 32, 3], seed: 3 });
-  const optimizer = new SGD({ learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
-  const rng = new Rng(7);
-  const losses: number[] = [];
-  let tensorsBefore = 0;
-  for (let step = 0; step < 6; step++) {
-    if (step === 1) tensorsBefore = tf.memory().numTensors;
-    const images = tf.tensor4d(rng.uniform(16 * 32 * 32 * 3, 0, 1), [16, 32, 32, 3]);
-    const labels = tf.tensor1d(Array.from({ length: 16 }, () => rng.int(10)), 'int32');
-    losses.push((await trainStep(model, optimizer, images, labels, { clipNorm: 5 })).loss);
-    tf.dispose([images, labels]);
-  }
-  const tensorsAfter = tf.memory().numTensors;
-  const weights = Float32Array.from(model.trainableVariables.flatMap((v) => Array.from(v.dataSync())));
-  model.dispose();
-  optimizer.dispose();
-  return { losses, weights, tensorsBefore, tensorsAfter };
-}
+const trainOn = (threads: number) => trainResNet20(threads, 'xnnpack', 6);
 
 describe('wasm threads', { timeout: 600_000 }, () => {
   after(async () => {
@@ -76,11 +51,10 @@ describe('wasm threads', { timeout: 600_000 }, () => {
     assert.equal(wasmThreads(), 1);
     assert.deepEqual(twoAgain.losses, two.losses);
     assert.deepEqual(Buffer.from(twoAgain.weights.buffer), Buffer.from(two.weights.buffer), 'same seed, same threads: the same bytes');
-    for (const run of [two, twoAgain, one]) assert.equal(run.tensorsAfter, run.tensorsBefore, 'tensor count flat over the steps');
+    for (const run of [two, twoAgain, one]) assert.equal(run.leaked, 0, 'tensor count flat over the steps');
     // XNNPACK splits products by output tiles, never a sum, so the thread count should not
     // change a value; the stated tolerance allows for a kernel that ever does.
-    let largest = 0;
-    for (let i = 0; i < one.weights.length; i++) largest = Math.max(largest, Math.abs(one.weights[i]! - two.weights[i]!));
+    const largest = largestDifference(one.weights, two.weights);
     assert.ok(largest <= 1e-5, `1 vs 2 threads: largest weight difference ${largest} (tolerance 1e-5)`);
     one.losses.forEach((loss, i) => assert.ok(Math.abs(loss - two.losses[i]!) <= 1e-5 * Math.max(1, Math.abs(loss)), `loss ${i}: ${loss} vs ${two.losses[i]}`));
     console.log(`1 vs 2 threads: largest weight difference ${largest}`);
